@@ -1,0 +1,44 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+## Serve the demo on http://127.0.0.1:5000 (SQLite + embedded Redis, demo data).
+run: $(VENV)/.run-installed
+	$(BIN)/python -m exam_service.embedded
+
+## The whole test suite (back ends from DATABASE_URL / REDIS_URL, else embedded).
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## The benchmark against local PostgreSQL and Redis (RESETS them; see loadtest/README.md),
+## e.g. make bench BENCH_ARGS="--scale 0.5".
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m loadtest.bench $(BENCH_ARGS)
+
+clean:
+	rm -rf instance .pytest_cache .ruff_cache
