@@ -1,0 +1,60 @@
+"""The competency-test service: `create_app` builds a configured application."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask_openapi3 import Info, OpenAPI
+
+from . import models  # noqa: F401  (registers every table)
+from .auth import init_auth
+from .commands import register_commands
+from .config import Config
+from .database import configure_sqlite
+from .errors import register_error_handlers, validation_error_response
+from .extensions import babel, csrf, db, limiter, migrate, redis_store
+from .security import init_security
+from .views import register_blueprints, register_template_helpers
+
+API_SECURITY_SCHEMES = {
+    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+    "apiKey": {"type": "http", "scheme": "bearer"},
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
+    """Build the app. `config` overrides settings read from the environment (tests)."""
+    instance_path = os.environ.get("EXAM_INSTANCE_PATH") or None
+    app = OpenAPI(
+        __name__,
+        instance_path=instance_path,
+        info=Info(title="Seleksi Mitra Statistik - Ujian Kompetensi", version="1"),
+        security_schemes=API_SECURITY_SCHEMES,
+        doc_prefix="/api/v1",
+        doc_ui=True,  # only the JSON document: no UI plugin is installed
+        validation_error_callback=validation_error_response,
+    )
+    app.config.from_mapping(Config.from_env(Path(app.instance_path)).as_flask())
+    if config:
+        app.config.from_mapping(config)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    redis_store.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = redis_store.limiter_storage_uri()
+    limiter.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "id", default_timezone="Asia/Jakarta")
+    init_auth(app)
+    init_security(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app

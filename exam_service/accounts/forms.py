@@ -1,0 +1,85 @@
+"""Page forms of the accounts module (Flask-WTF: CSRF on every one)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length
+
+from .models import Education, Gender
+from .profiles import EDUCATION_LABELS, GENDER_LABELS, ProfileInput
+
+
+class RegisterForm(FlaskForm):
+    full_name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Surel"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Kata sandi (minimal 8 karakter)"), validators=[DataRequired(), Length(max=128)]
+    )
+    consent = BooleanField(
+        _l(
+            "Saya menyetujui pemrosesan data pribadi saya (NIK, dokumen, hasil ujian) "
+            "untuk keperluan seleksi mitra statistik ini."
+        ),
+        validators=[DataRequired(_l("Persetujuan wajib diberikan."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Surel"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired()])
+
+
+class ResendForm(FlaskForm):
+    email = EmailField(_l("Surel"), validators=[DataRequired(), Email()])
+
+
+class ProfileForm(FlaskForm):
+    """The profile page; the rules (NIK, phone, birth date) are checked by the service."""
+
+    nik = StringField(_l("NIK (16 angka, sesuai KTP)"), validators=[DataRequired(), Length(max=32)])
+    full_name = StringField(
+        _l("Nama lengkap (sesuai KTP)"), validators=[DataRequired(), Length(max=120)]
+    )
+    birth_date = DateField(_l("Tanggal lahir"), validators=[InputRequired()])
+    gender = RadioField(
+        _l("Jenis kelamin"),
+        choices=[SelectChoice(g.value, label) for g, label in GENDER_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    address = TextAreaField(_l("Alamat"), validators=[DataRequired(), Length(max=300)])
+    village = StringField(_l("Desa/kelurahan"), validators=[DataRequired(), Length(max=100)])
+    district = StringField(_l("Kecamatan"), validators=[DataRequired(), Length(max=100)])
+    phone = TelField(
+        _l("Nomor ponsel (08... atau +628...)"), validators=[DataRequired(), Length(max=32)]
+    )
+    education = SelectField(
+        _l("Pendidikan terakhir"),
+        choices=[SelectChoice(e.value, label) for e, label in EDUCATION_LABELS.items()],
+        validators=[InputRequired()],
+    )
+
+    def profile_input(self) -> ProfileInput:
+        return ProfileInput(
+            nik=self.nik.data,
+            full_name=self.full_name.data,
+            birth_date=self.birth_date.data,
+            gender=Gender(self.gender.data),
+            address=self.address.data,
+            village=self.village.data,
+            district=self.district.data,
+            phone=self.phone.data,
+            education=Education(self.education.data),
+        )

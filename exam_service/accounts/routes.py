@@ -1,0 +1,408 @@
+"""Accounts views: the auth, profile and document APIs and their pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_openapi3 import validate_request
+from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
+from ..auth import candidate_required
+from ..errors import NotFound, ServiceError, error_body
+from ..extensions import csrf, limiter
+from . import documents, profiles, service
+from .forms import LoginForm, ProfileForm, RegisterForm, ResendForm
+from .models import Document, DocumentKind, Profile, User
+from .schemas import (
+    ActivateIn,
+    DocumentListOut,
+    DocumentOut,
+    DocumentPath,
+    DocumentUpload,
+    LoginIn,
+    LoginOut,
+    ProfileIn,
+    ProfileOut,
+    RegisterIn,
+    ResendIn,
+    UserOut,
+)
+
+api = api_blueprint("accounts_api", __name__, "auth")
+pages = Blueprint("accounts", __name__)
+UPLOAD_RESPONSES = {**responses(200, DocumentOut), 413: ErrorOut, 415: ErrorOut}
+
+REGISTERED = "Jika data valid, tautan aktivasi telah dikirim ke surel Anda."
+RESENT = "Jika akun ada dan belum aktif, tautan aktivasi baru telah dikirim."
+
+
+def _submitted_email() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
+    return service.normalize_email(email) if isinstance(email, str) else ""
+
+
+def _login_account_key() -> str:
+    return "login-account:" + _submitted_email()
+
+
+def _resend_account_key() -> str:
+    return "resend-account:" + _submitted_email()
+
+
+def _only_failed_logins(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# Brute force is stopped per account (failures only) and per address, in Redis,
+# so the limits hold across workers; the cool-down ends them without a lockout.
+login_account_limit = limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    key_func=_login_account_key,
+    deduct_when=_only_failed_logins,
+    methods=["POST"],
+)
+login_address_limit = limiter.limit(
+    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"]
+)
+register_limit = limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+resend_address_limit = limiter.limit(
+    lambda: current_app.config["RESEND_RATE_LIMIT"], methods=["POST"]
+)
+resend_account_limit = limiter.limit(
+    lambda: current_app.config["RESEND_RATE_LIMIT"], key_func=_resend_account_key, methods=["POST"]
+)
+
+
+def _upload_key() -> str:
+    user_id = getattr(current_user, "id", None)  # anonymous users have no id
+    return f"upload:{user_id}" if user_id else "upload-address:" + get_remote_address()
+
+
+# Uploads are limited per account, the API and the page sharing one budget.
+upload_limit = limiter.shared_limit(
+    lambda: current_app.config["UPLOAD_RATE_LIMIT"],
+    scope="upload",
+    key_func=_upload_key,
+    methods=["PUT", "POST"],
+)
+
+
+def _log_in(user: User) -> None:
+    """Renew the session (fixation) and bind it to a new server-side login session."""
+    session.clear()
+    service.start_login_session(user)
+    session.permanent = True
+    login_user(user)
+
+
+def _log_out() -> None:
+    if current_user.is_authenticated:
+        service.end_login_session(current_user.login_session_id)
+    logout_user()
+    session.clear()
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, full_name=user.full_name, role=user.role)
+
+
+# --- JSON API ---------------------------------------------------------------
+# The anonymous auth endpoints take JSON only, which a cross-site form cannot
+# send, so they need no CSRF token; everything behind a login does.
+
+
+@api.post("/auth/register", responses=responses(201, MessageOut))
+@register_limit
+def api_register(body: RegisterIn) -> Response:
+    service.register_candidate(body.email, body.password, body.full_name, body.consent)
+    return json_response(MessageOut(message=_(REGISTERED)), 201)
+
+
+@api.post("/auth/activate", responses=responses(200, UserOut))
+def api_activate(body: ActivateIn) -> Response:
+    return json_response(_user_out(service.activate(body.token)))
+
+
+@api.post("/auth/resend", responses=responses(200, MessageOut))
+@resend_address_limit
+@resend_account_limit
+def api_resend(body: ResendIn) -> Response:
+    service.resend_activation(body.email)
+    return json_response(MessageOut(message=_(RESENT)))
+
+
+@api.post("/auth/login", responses=responses(200, LoginOut))
+@login_account_limit
+@login_address_limit
+def api_login(body: LoginIn) -> Response:
+    user = service.authenticate(body.email, body.password)
+    _log_in(user)
+    return json_response(LoginOut(user=_user_out(user), csrf_token=generate_csrf()))
+
+
+@api.post("/auth/logout", responses=responses(200, MessageOut))
+def api_logout() -> Response:
+    _log_out()
+    return json_response(MessageOut(message=_("Anda telah keluar.")))
+
+
+@api.get("/me", responses=responses(200, UserOut), security=[{"session": []}])
+@login_required
+def api_me() -> Response:
+    return json_response(_user_out(current_user))
+
+
+@api.get("/auth/csrf", responses=responses(200, None))
+def api_csrf() -> Response:
+    """A CSRF token bound to the caller's session, for API clients without pages."""
+    return json_response({"csrf_token": generate_csrf()})
+
+
+for _view in (api_register, api_activate, api_resend, api_login):
+    csrf.exempt(_view)
+
+
+def _profile_out(profile: Profile) -> ProfileOut:
+    return ProfileOut.model_validate(profile, from_attributes=True)
+
+
+def _document_out(document: Document) -> DocumentOut:
+    return DocumentOut.model_validate(document, from_attributes=True)
+
+
+def _own_document(kind: DocumentKind) -> documents.StoredFile:
+    stored = documents.document_file(current_user.id, kind)
+    if stored is None:
+        raise NotFound(_("Dokumen belum diunggah."))
+    return stored
+
+
+@api.get("/me/profile", responses=responses(200, ProfileOut), security=SESSION_AUTH)
+@candidate_required
+def api_get_profile() -> Response:
+    profile = profiles.get_profile(current_user.id)
+    if profile is None:
+        raise NotFound(_("Profil belum diisi."))
+    return json_response(_profile_out(profile))
+
+
+@api.put("/me/profile", responses=responses(200, ProfileOut), security=SESSION_AUTH)
+@candidate_required
+@validate_request()
+def api_put_profile(body: ProfileIn) -> Response:
+    data = profiles.ProfileInput(**body.model_dump())
+    return json_response(_profile_out(profiles.save_profile(current_user.id, data)))
+
+
+@api.get("/me/documents", responses=responses(200, DocumentListOut), security=SESSION_AUTH)
+@candidate_required
+def api_list_documents() -> Response:
+    uploaded = documents.list_documents(current_user.id)
+    present = {document.kind for document in uploaded}
+    return json_response(
+        DocumentListOut(
+            documents=[_document_out(document) for document in uploaded],
+            missing=[kind for kind in DocumentKind if kind not in present],
+        )
+    )
+
+
+@api.put("/me/documents/<kind>", responses=UPLOAD_RESPONSES, security=SESSION_AUTH)
+@upload_limit
+@candidate_required
+@validate_request()
+def api_upload_document(path: DocumentPath, form: DocumentUpload) -> Response:
+    """Upload (or replace) a document: JPEG, PNG or PDF, judged by content."""
+    document = documents.store_document(current_user.id, path.kind, form.file.stream)
+    return json_response(_document_out(document))
+
+
+@api.get("/me/documents/<kind>", responses=responses(200, None), security=SESSION_AUTH)
+@candidate_required
+@validate_request()
+def api_download_document(path: DocumentPath) -> Response:
+    """The candidate's own document, as an attachment that is never cached."""
+    return documents.send_document(_own_document(path.kind))
+
+
+@api.errorhandler(RequestEntityTooLarge)
+def api_request_too_large(e: RequestEntityTooLarge) -> Response:
+    """Werkzeug refuses bodies past MAX_CONTENT_LENGTH before any view runs."""
+    error = documents.too_large_error()
+    return json_response(error_body(error.code, error.message), error.status)
+
+
+# --- pages ------------------------------------------------------------------
+
+
+@pages.route("/register", methods=["GET", "POST"])
+@register_limit
+def register_page() -> Any:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            service.register_candidate(
+                form.email.data, form.password.data, form.full_name.data, form.consent.data
+            )
+        except ServiceError as e:
+            form.password.errors.append(e.message)
+            return render_template("accounts/register.html", form=form), 422
+        flash(_(REGISTERED), "success")
+        return redirect(url_for("accounts.login_page"))
+    return render_template("accounts/register.html", form=form)
+
+
+@pages.route("/activate/<token>", methods=["GET", "POST"])
+def activate_page(token: str) -> Any:
+    """GET shows a button; the POST activates, so link scanners in mail
+    clients that prefetch the link do not use up the single-use token."""
+    if request.method == "POST":
+        try:
+            service.activate(token)
+        except ServiceError as e:
+            return render_template("accounts/activate.html", error=e.message), 400
+        flash(_("Akun Anda aktif. Silakan masuk."), "success")
+        return redirect(url_for("accounts.login_page"))
+    return render_template("accounts/activate.html", error=None)
+
+
+@pages.route("/resend", methods=["GET", "POST"])
+@resend_address_limit
+@resend_account_limit
+def resend_page() -> Any:
+    form = ResendForm()
+    if form.validate_on_submit():
+        service.resend_activation(form.email.data)
+        flash(_(RESENT), "success")
+        return redirect(url_for("accounts.login_page"))
+    return render_template("accounts/resend.html", form=form)
+
+
+@pages.route("/login", methods=["GET", "POST"])
+@login_account_limit
+@login_address_limit
+def login_page() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except ServiceError as e:
+            flash(e.message, "error")
+            return render_template("accounts/login.html", form=form), e.status
+        _log_in(user)
+        return redirect(_safe_next() or url_for("main.home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@pages.route("/logout", methods=["POST"])
+def logout_page() -> Any:
+    _log_out()
+    flash(_("Anda telah keluar."), "success")
+    return redirect(url_for("accounts.login_page"))
+
+
+@pages.route("/profil", methods=["GET", "POST"])
+@candidate_required
+def profile_page() -> Any:
+    profile = profiles.get_profile(current_user.id)
+    defaults = {} if profile else {"full_name": current_user.full_name}
+    form = ProfileForm(obj=profile, **defaults)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("accounts/profile.html", form=form, profile=profile), status
+    try:
+        profiles.save_profile(current_user.id, form.profile_input())
+    except ServiceError as e:
+        for name, message in (e.details or {"nik": e.message}).items():
+            form[name].errors = [*form[name].errors, message]
+        return render_template("accounts/profile.html", form=form, profile=profile), e.status
+    flash(_("Profil tersimpan."), "success")
+    return redirect(url_for("accounts.profile_page"), 303)
+
+
+@pages.route("/dokumen")
+@candidate_required
+def documents_page() -> Any:
+    return _documents_page()
+
+
+@pages.route("/dokumen/<kind>", methods=["POST"])
+@upload_limit
+@candidate_required
+def upload_document_page(kind: str) -> Any:
+    document_kind = _kind_or_404(kind)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _documents_page({document_kind: _("Pilih berkas terlebih dahulu.")}, 422)
+    try:
+        documents.store_document(current_user.id, document_kind, upload.stream)
+    except ServiceError as e:
+        return _documents_page({document_kind: e.message}, e.status)
+    label = profiles.DOCUMENT_LABELS[document_kind]
+    flash(_("%(label)s tersimpan.", label=label), "success")
+    return redirect(url_for("accounts.documents_page"), 303)
+
+
+@pages.route("/dokumen/<kind>/unduh")
+@candidate_required
+def download_document_page(kind: str) -> Any:
+    return documents.send_document(_own_document(_kind_or_404(kind)))
+
+
+@pages.errorhandler(RequestEntityTooLarge)
+def page_request_too_large(e: RequestEntityTooLarge) -> Any:
+    message = documents.too_large_error().message
+    kind = _document_kind((request.view_args or {}).get("kind", ""))
+    on_upload_page = request.endpoint == "accounts.upload_document_page"
+    if on_upload_page and kind and current_user.is_authenticated:
+        return _documents_page({kind: message}, 413)
+    return render_template("error.html", status=413, message=message), 413
+
+
+def _document_kind(kind: str) -> DocumentKind | None:
+    try:
+        return DocumentKind(kind)
+    except ValueError:
+        return None
+
+
+def _kind_or_404(kind: str) -> DocumentKind:
+    document_kind = _document_kind(kind)
+    if document_kind is None:
+        raise NotFound(_("Jenis dokumen tidak dikenal."))
+    return document_kind
+
+
+def _documents_page(errors: dict[DocumentKind, str] | None = None, status: int = 200) -> Any:
+    uploaded = {document.kind: document for document in documents.list_documents(current_user.id)}
+    items = [
+        (kind, label, uploaded.get(kind), (errors or {}).get(kind))
+        for kind, label in profiles.DOCUMENT_LABELS.items()
+    ]
+    max_mb = current_app.config["MAX_UPLOAD_BYTES"] / (1024 * 1024)
+    return render_template(
+        "accounts/documents.html", items=items, accept=documents.ACCEPT, max_mb=f"{max_mb:g}"
+    ), status
+
+
+def _safe_next() -> str | None:
+    """Only local paths: an open redirect after login is a phishing aid."""
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else None

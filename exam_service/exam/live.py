@@ -1,0 +1,145 @@
+"""The live state of attempts in Redis: a fast, rebuildable copy of the database.
+
+Keys of one attempt share the hash tag `{attempt:ID}`, so the Lua scripts run
+unchanged on Redis Cluster. Nothing here is the source of truth: when Redis has
+lost an attempt's keys, `load_state` rebuilds them from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from redis.commands.core import Script
+
+from ..extensions import redis_store
+
+DEADLINES_KEY = "exam:deadlines"
+# Present while Redis still holds what the worker put there; gone after a flush or an
+# empty restart, which tells the worker to rebuild the deadlines from the database.
+EPOCH_KEY = "exam:epoch"
+# Live keys outlive the attempt's deadline by this much, then Redis drops them.
+KEY_TTL_MS = 24 * 3600 * 1000
+
+
+def state_key(attempt_id: int) -> str:
+    return f"{{attempt:{attempt_id}}}:state"
+
+
+def answers_key(attempt_id: int) -> str:
+    return f"{{attempt:{attempt_id}}}:answers"
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@cache
+def _script_source(name: str) -> str:
+    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text()
+
+
+class Scripts:
+    """The Lua scripts, registered once per Redis client (EVALSHA, reloaded on NOSCRIPT)."""
+
+    def __init__(self) -> None:
+        self._client_id: int | None = None
+        self._scripts: dict[str, Script] = {}
+
+    def __getitem__(self, name: str) -> Script:
+        client = redis_store.client
+        if self._client_id != id(client):
+            self._scripts = {}
+            self._client_id = id(client)
+        if name not in self._scripts:
+            self._scripts[name] = client.register_script(_script_source(name))
+        return self._scripts[name]
+
+
+scripts = Scripts()
+
+
+@dataclass(frozen=True)
+class SaveCheck:
+    verdict: str  # missing | finished | time_over | stale | ok
+    deadline_ms: int
+    stored_seq: int | None = None
+    stored_choice: str | None = None
+
+
+def check_answer(
+    attempt_id: int, position: int, option_index: int, seq: int, now_ms: int, grace_ms: int
+) -> SaveCheck:
+    """`option_index` is 0-based, -1 for clearing the answer."""
+    verdict, deadline_ms, stored = scripts["check_answer"](
+        keys=[state_key(attempt_id), answers_key(attempt_id)],
+        args=[position, seq, now_ms, grace_ms, option_index],
+    )
+    if verdict == "stale":
+        stored_seq, _, stored_choice = stored.partition(":")
+        return SaveCheck(verdict, int(deadline_ms), int(stored_seq), stored_choice or None)
+    return SaveCheck(verdict, int(deadline_ms))
+
+
+def record_answer(
+    attempt_id: int, position: int, seq: int, choice: str | None, deadline_ms: int
+) -> None:
+    scripts["record_answer"](
+        keys=[answers_key(attempt_id)],
+        args=[position, seq, choice or "", deadline_ms + KEY_TTL_MS],
+    )
+
+
+def load_state(
+    attempt_id: int,
+    status: str,
+    deadline_ms: int,
+    option_counts: list[int],
+    answers: dict[int, tuple[int, str | None]],
+) -> None:
+    """Replace Redis's copy with the database's: status, deadline, form shape, answers."""
+    flat: list[Any] = []
+    for position, (seq, choice) in answers.items():
+        flat += [position, f"{seq}:{choice or ''}"]
+    shape = ",".join(str(n) for n in option_counts)
+    scripts["load_state"](
+        keys=[state_key(attempt_id), answers_key(attempt_id)],
+        args=[status, deadline_ms, deadline_ms + KEY_TTL_MS, shape, *flat],
+    )
+
+
+def set_deadline(attempt_id: int, deadline_ms: int, due_ms: int) -> None:
+    """After an extension: the new deadline for saves, and the new due time for the worker."""
+    client = redis_store.client
+    client.hset(state_key(attempt_id), "deadline_ms", deadline_ms)
+    client.zadd(DEADLINES_KEY, {str(attempt_id): due_ms})
+
+
+def mark_finished(attempt_id: int) -> None:
+    client = redis_store.client
+    client.hset(state_key(attempt_id), "status", "finished")
+    client.zrem(DEADLINES_KEY, str(attempt_id))
+
+
+def schedule_finish(attempt_id: int, due_ms: int) -> None:
+    redis_store.client.zadd(DEADLINES_KEY, {str(attempt_id): due_ms})
+
+
+def claim_due(now_ms: int, lease_ms: int, batch: int) -> list[int]:
+    due = scripts["claim_due"](keys=[DEADLINES_KEY], args=[now_ms, lease_ms, batch])
+    return [int(member) for member in due]
+
+
+def unschedule(attempt_id: int) -> None:
+    redis_store.client.zrem(DEADLINES_KEY, str(attempt_id))
+
+
+def epoch_present() -> bool:
+    return bool(redis_store.client.exists(EPOCH_KEY))
+
+
+def set_epoch(value: str) -> None:
+    redis_store.client.set(EPOCH_KEY, value)

@@ -1,0 +1,221 @@
+"""Exam views: the attempt API and the candidate's test page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_openapi3 import validate_request
+
+from question_bank import FaultyRule
+
+from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..auth import admin_required, candidate_required
+from ..clock import utcnow
+from ..errors import ServiceError
+from . import service, supervision
+from .models import Attempt, AttemptStatus
+from .schemas import (
+    ActivityPath,
+    AnswerIn,
+    AnswerOut,
+    AnswerPath,
+    AttemptOut,
+    AttemptPath,
+    ExtensionIn,
+    ExtensionOut,
+    IntegrityEventIn,
+    IntegrityEventOut,
+    ItemRulingIn,
+    ItemRulingOut,
+    MonitorOut,
+    MonitorRowOut,
+    QuestionOut,
+    ReceiptOut,
+    SessionPath,
+)
+
+api = api_blueprint("exam_api", __name__, "exam")
+pages = Blueprint("exam", __name__)
+
+
+def _attempt_out(attempt: Attempt) -> AttemptOut:
+    now = utcnow()
+    in_progress = attempt.status == AttemptStatus.IN_PROGRESS
+    receipt = None
+    if attempt.status == AttemptStatus.FINISHED and attempt.finished_at and attempt.answers_hash:
+        receipt = ReceiptOut(
+            finished_at=attempt.finished_at,
+            finish_reason=attempt.finish_reason or "",
+            answers_hash=attempt.answers_hash,
+        )
+    return AttemptOut(
+        attempt_id=attempt.id,
+        status=attempt.status,
+        deadline=attempt.deadline,
+        server_time=now,
+        remaining_seconds=service.remaining_seconds(attempt, now),
+        question_count=len(attempt.items),
+        questions=[QuestionOut(**q) for q in service.questions_payload(attempt)]
+        if in_progress
+        else [],
+        answers=service.saved_answers(attempt.id) if in_progress else {},
+        receipt=receipt,
+    )
+
+
+@api.post("/me/attempt", responses=responses(200, AttemptOut), security=SESSION_AUTH)
+@candidate_required
+def api_start_attempt() -> Response:
+    """Start the test of the session open now, or resume it (idempotent)."""
+    return json_response(_attempt_out(service.start(current_user.id)))
+
+
+@api.get("/me/attempt", responses=responses(200, AttemptOut), security=SESSION_AUTH)
+@candidate_required
+def api_get_attempt() -> Response:
+    return json_response(_attempt_out(service.current_attempt(current_user.id)))
+
+
+@api.put(
+    "/me/attempt/answers/<int:position>",
+    responses=responses(200, AnswerOut),
+    security=SESSION_AUTH,
+)
+@candidate_required
+@validate_request()
+def api_save_answer(path: AnswerPath, body: AnswerIn) -> Response:
+    saved = service.save_answer(current_user.id, path.position, body.choice, body.seq)
+    now = utcnow()
+    return json_response(
+        AnswerOut(
+            saved=True,
+            position=saved.position,
+            choice=saved.choice,
+            seq=saved.seq,
+            remaining_seconds=max(0, int((saved.deadline - now).total_seconds())),
+            deadline=saved.deadline,
+            server_time=now,
+        )
+    )
+
+
+@api.post("/me/attempt/submit", responses=responses(200, AttemptOut), security=SESSION_AUTH)
+@candidate_required
+def api_submit_attempt() -> Response:
+    return json_response(_attempt_out(service.submit(current_user.id)))
+
+
+@api.post("/me/attempt/events", responses=responses(201, MessageOut), security=SESSION_AUTH)
+@candidate_required
+@validate_request()
+def api_integrity_event(body: IntegrityEventIn) -> Response:
+    """Tab hidden, offline and the like: recorded for the admin, never held against anyone."""
+    service.record_integrity_event(current_user.id, body.kind)
+    return json_response(MessageOut(message="ok"), 201)
+
+
+@pages.route("/ujian")
+@candidate_required
+def test_page() -> Any:
+    return render_template("exam/test.html")
+
+
+# --- admins: monitor, extensions, faulty items ----------------------------------
+
+
+@api.get(
+    "/admin/sessions/<int:session_id>/monitor",
+    responses=responses(200, MonitorOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_monitor(path: SessionPath) -> Response:
+    rows = supervision.monitor(current_user, path.session_id)
+    return json_response(
+        MonitorOut(
+            session_id=path.session_id,
+            server_time=utcnow(),
+            rows=[MonitorRowOut(**asdict(row)) for row in rows],
+        )
+    )
+
+
+@api.post(
+    "/admin/attempts/<int:attempt_id>/extensions",
+    responses=responses(201, ExtensionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_extend(path: AttemptPath, body: ExtensionIn) -> Response:
+    attempt = supervision.extend(current_user, path.attempt_id, body.seconds, body.reason)
+    assert attempt.deadline is not None
+    return json_response(
+        ExtensionOut(
+            attempt_id=attempt.id,
+            deadline=attempt.deadline,
+            extension_seconds=attempt.extension_seconds,
+        ),
+        201,
+    )
+
+
+@api.get(
+    "/admin/attempts/<int:attempt_id>/events",
+    responses=responses(200, IntegrityEventOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_integrity_events(path: AttemptPath) -> Response:
+    events = supervision.integrity_events(current_user, path.attempt_id)
+    return json_response(
+        {
+            "events": [
+                IntegrityEventOut(kind=e.kind, at=e.at).model_dump(mode="json") for e in events
+            ]
+        }
+    )
+
+
+@api.post(
+    "/admin/activities/<int:activity_id>/item-rulings",
+    responses=responses(200, ItemRulingOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_rule_item(path: ActivityPath, body: ItemRulingIn) -> Response:
+    regraded = supervision.rule_item(
+        current_user, path.activity_id, body.question_version_id, FaultyRule(body.rule), body.reason
+    )
+    return json_response(ItemRulingOut(regraded_attempts=regraded))
+
+
+@pages.route("/admin/sesi/<int:session_id>/pantau")
+@admin_required
+def monitor_page(session_id: int) -> Any:
+    rows = supervision.monitor(current_user, session_id)
+    return render_template("exam/monitor.html", session_id=session_id, rows=rows)
+
+
+@pages.route("/admin/ujian/<int:attempt_id>/tambah-waktu", methods=["POST"])
+@admin_required
+def extend_page(attempt_id: int) -> Any:
+    session_id = request.form.get("session_id", type=int)
+    try:
+        supervision.extend(
+            current_user,
+            attempt_id,
+            request.form.get("minutes", type=int, default=0) * 60,
+            request.form.get("reason", ""),
+        )
+        flash(_("Waktu ditambahkan."), "success")
+    except ServiceError as e:
+        flash(e.message, "error")
+    return redirect(url_for("exam.monitor_page", session_id=session_id))

@@ -1,0 +1,120 @@
+"""JSON shapes of the attempt API. Nothing here can carry points or keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class OptionOut(BaseModel):
+    key: str
+    text: str
+
+
+class QuestionOut(BaseModel):
+    position: int
+    text: str
+    image_url: str | None
+    options: list[OptionOut]
+
+
+class ReceiptOut(BaseModel):
+    """What the candidate keeps: when the server finished the test, and a hash of the answers."""
+
+    finished_at: datetime
+    finish_reason: str
+    answers_hash: str
+
+
+class AttemptOut(BaseModel):
+    attempt_id: int
+    status: str
+    deadline: datetime | None
+    server_time: datetime
+    remaining_seconds: int
+    question_count: int
+    questions: list[QuestionOut]
+    answers: dict[int, str]
+    receipt: ReceiptOut | None = None
+
+
+class AnswerPath(BaseModel):
+    position: int = Field(ge=1, le=200)
+
+
+class AnswerIn(BaseModel):
+    choice: str | None = Field(default=None, min_length=1, max_length=1)
+    seq: int = Field(ge=0, le=2**62)
+
+
+class AnswerOut(BaseModel):
+    saved: bool
+    position: int
+    choice: str | None
+    seq: int
+    remaining_seconds: int
+    deadline: datetime
+    server_time: datetime
+
+
+class IntegrityEventIn(BaseModel):
+    kind: str = Field(max_length=32)
+
+
+class SessionPath(BaseModel):
+    session_id: int
+
+
+class AttemptPath(BaseModel):
+    attempt_id: int
+
+
+class ActivityPath(BaseModel):
+    activity_id: int
+
+
+class MonitorRowOut(BaseModel):
+    booking_id: int
+    candidate_name: str
+    attempt_id: int | None
+    status: str
+    started_at: datetime | None
+    answered: int
+    remaining_seconds: int
+    finished_at: datetime | None
+    finish_reason: str | None
+    extension_seconds: int
+    integrity_events: int
+
+
+class MonitorOut(BaseModel):
+    session_id: int
+    server_time: datetime
+    rows: list[MonitorRowOut]
+
+
+class ExtensionIn(BaseModel):
+    seconds: int = Field(ge=1, le=7200)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ExtensionOut(BaseModel):
+    attempt_id: int
+    deadline: datetime
+    extension_seconds: int
+
+
+class IntegrityEventOut(BaseModel):
+    kind: str
+    at: datetime
+
+
+class ItemRulingIn(BaseModel):
+    question_version_id: int
+    rule: str = Field(pattern="^(full_credit|drop)$")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ItemRulingOut(BaseModel):
+    regraded_attempts: int

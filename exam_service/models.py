@@ -1,0 +1,21 @@
+"""Imports every domain's models, so that SQLAlchemy and Alembic know all tables."""
+
+from .accounts import models as accounts_models
+from .audit import AuditEvent
+from .authoring import models as authoring_models
+from .exam import models as exam_models
+from .feeds import models as feeds_models
+from .recruitment import models as recruitment_models
+from .recruitment import selection_models
+from .scheduling import models as scheduling_models
+
+__all__ = [
+    "AuditEvent",
+    "accounts_models",
+    "authoring_models",
+    "exam_models",
+    "feeds_models",
+    "recruitment_models",
+    "scheduling_models",
+    "selection_models",
+]

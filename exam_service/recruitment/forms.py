@@ -1,0 +1,255 @@
+"""Page forms of the recruitment module (Flask-WTF: CSRF on every unsafe one).
+
+Times are entered in WIB in `datetime-local` inputs and converted with
+`clock.parse_wib`; the rules of an activity are checked by the service, whose
+per-field messages `show_service_errors` puts back on the fields.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from ..accounts.models import Education
+from ..accounts.profiles import EDUCATION_LABELS
+from ..clock import parse_wib, to_wib
+from .models import Activity, ApplicationStatus
+from .service import (
+    DEFAULT_DURATION_SECONDS,
+    DEFAULT_QUESTION_COUNT,
+    DIFFICULTIES,
+    STATUS_LABELS,
+    ActivityData,
+    ApplicationFilters,
+)
+
+WIB_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+DATETIME_INPUT = {"type": "datetime-local"}
+CATEGORY_LINE = re.compile(r"^\s*([^=\s]+)\s*=\s*(\d+)\s*$")
+EDUCATION_CHOICES = [SelectChoice(e.value, label) for e, label in EDUCATION_LABELS.items()]
+
+
+def _wib_datetime(form: FlaskForm, field: Field) -> None:
+    if field.data:
+        try:
+            parse_wib(field.data)
+        except ValueError:
+            raise ValidationError(_l("Tanggal dan jam tidak valid.")) from None
+
+
+def _wib_input(value: datetime | None) -> str:
+    return to_wib(value).strftime(WIB_INPUT_FORMAT) if value else ""
+
+
+def _datetime_field(label: Any, required: bool = True) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired() if required else Optional(), _wib_datetime],
+        render_kw=DATETIME_INPUT,
+    )
+
+
+class ActivityForm(FlaskForm):
+    name = StringField(_l("Nama kegiatan"), validators=[DataRequired(), Length(max=200)])
+    registration_opens_at = _datetime_field(_l("Pendaftaran dibuka (WIB)"))
+    registration_closes_at = _datetime_field(_l("Pendaftaran ditutup (WIB)"))
+    booking_opens_at = _datetime_field(_l("Pemilihan sesi dibuka (WIB)"))
+    booking_closes_at = _datetime_field(_l("Pemilihan sesi ditutup (WIB)"))
+    announcement_at = _datetime_field(_l("Pengumuman hasil (WIB, boleh kosong)"), required=False)
+    test_question_count = IntegerField(
+        _l("Jumlah soal"), default=DEFAULT_QUESTION_COUNT, validators=[InputRequired()]
+    )
+    test_duration_seconds = IntegerField(
+        _l("Durasi ujian (detik; 3600 = 60 menit)"),
+        default=DEFAULT_DURATION_SECONDS,
+        validators=[InputRequired()],
+    )
+    blueprint_categories = TextAreaField(
+        _l("Kisi-kisi: satu kategori per baris, contoh: numerasi = 10 (boleh kosong)"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    difficulty_mix = StringField(
+        _l("Komposisi mudah/sedang/sulit dalam persen, contoh: 30/50/20 (boleh kosong)"),
+        validators=[Optional(), Length(max=20)],
+    )
+    min_education = SelectField(
+        _l("Pendidikan minimal"), choices=EDUCATION_CHOICES, default=Education.SMA.value
+    )
+    preferred_min_age = IntegerField(
+        _l("Usia minimal yang diutamakan"), default=18, validators=[InputRequired()]
+    )
+    preferred_max_age = IntegerField(
+        _l("Usia maksimal yang diutamakan"), default=50, validators=[InputRequired()]
+    )
+    show_score_to_candidates = BooleanField(_l("Tampilkan nilai kepada kandidat"))
+
+    # Service error keys that are not a field of this form.
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"blueprint": "blueprint_categories"}
+
+    def validate_blueprint_categories(self, field: Field) -> None:
+        for line in (field.data or "").splitlines():
+            if line.strip() and not CATEGORY_LINE.match(line):
+                raise ValidationError(_l("Tulis setiap baris sebagai kategori = jumlah."))
+
+    def validate_difficulty_mix(self, field: Field) -> None:
+        if field.data and _difficulty_mix(field.data) is None:
+            raise ValidationError(_l("Tulis tiga angka persen, contoh: 30/50/20."))
+
+    def fill(self, activity: Activity) -> None:
+        """Show an existing activity (times in WIB) for editing."""
+        for name in ("name", "test_question_count", "test_duration_seconds"):
+            getattr(self, name).data = getattr(activity, name)
+        for name in ("preferred_min_age", "preferred_max_age", "show_score_to_candidates"):
+            getattr(self, name).data = getattr(activity, name)
+        for name in (
+            "registration_opens_at",
+            "registration_closes_at",
+            "booking_opens_at",
+            "booking_closes_at",
+            "announcement_at",
+        ):
+            getattr(self, name).data = _wib_input(getattr(activity, name))
+        self.min_education.data = str(activity.min_education)
+        blueprint = activity.blueprint or {}
+        self.blueprint_categories.data = "\n".join(
+            f"{slug} = {count}" for slug, count in (blueprint.get("categories") or {}).items()
+        )
+        mix = blueprint.get("difficulty_mix")
+        self.difficulty_mix.data = (
+            "/".join(f"{round(mix.get(d, 0) * 100):g}" for d in DIFFICULTIES) if mix else ""
+        )
+
+    def to_data(self) -> ActivityData:
+        announcement = self.announcement_at.data
+        return ActivityData(
+            name=self.name.data,
+            registration_opens_at=parse_wib(self.registration_opens_at.data),
+            registration_closes_at=parse_wib(self.registration_closes_at.data),
+            booking_opens_at=parse_wib(self.booking_opens_at.data),
+            booking_closes_at=parse_wib(self.booking_closes_at.data),
+            announcement_at=parse_wib(announcement) if announcement else None,
+            test_question_count=self.test_question_count.data,
+            test_duration_seconds=self.test_duration_seconds.data,
+            blueprint=self._blueprint(),
+            min_education=Education(self.min_education.data),
+            preferred_min_age=self.preferred_min_age.data,
+            preferred_max_age=self.preferred_max_age.data,
+            show_score_to_candidates=bool(self.show_score_to_candidates.data),
+        )
+
+    def show_service_errors(self, details: dict[str, str] | None) -> None:
+        for key, message in (details or {}).items():
+            field = getattr(self, self.SERVICE_FIELDS.get(key, key), None)
+            if isinstance(field, Field):
+                field.errors = [*field.errors, message]
+
+    def _blueprint(self) -> dict[str, Any] | None:
+        categories = {}
+        for line in (self.blueprint_categories.data or "").splitlines():
+            match = CATEGORY_LINE.match(line)
+            if match:
+                categories[match.group(1)] = int(match.group(2))
+        if not categories:
+            return None
+        mix = _difficulty_mix(self.difficulty_mix.data) if self.difficulty_mix.data else None
+        return {"categories": categories, "difficulty_mix": mix}
+
+
+def _difficulty_mix(text: str) -> dict[str, float] | None:
+    parts = text.replace(" ", "").split("/")
+    if len(parts) != len(DIFFICULTIES) or not all(p.isdigit() for p in parts):
+        return None
+    return {d: int(p) / 100 for d, p in zip(DIFFICULTIES, parts, strict=True)}
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Keputusan"),
+        choices=[
+            SelectChoice(
+                ApplicationStatus.ACCEPTED.value, _l("Terima (lolos seleksi administrasi)")
+            ),
+            SelectChoice(ApplicationStatus.REJECTED.value, _l("Tolak")),
+        ],
+        validators=[InputRequired(_l("Pilih keputusan."))],
+    )
+    reason = TextAreaField(
+        _l("Alasan (wajib jika ditolak; akan dilihat kandidat)"),
+        validators=[Length(max=2000)],
+    )
+
+
+_ANY = SelectChoice("", _l("Semua"))
+_AGE_RANGE = NumberRange(min=0, max=150, message=_l("Usia harus antara 0 dan 150."))
+_YES_NO = [_ANY, SelectChoice("1", _l("Ya")), SelectChoice("0", _l("Tidak"))]
+
+
+class ApplicationFilterForm(FlaskForm):
+    """The filters of the application list: a GET form (no state change, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    activity_id = SelectField(_l("Kegiatan"), choices=[_ANY], default="")
+    status = SelectField(
+        _l("Status"),
+        choices=[_ANY, *(SelectChoice(s.value, label) for s, label in STATUS_LABELS.items())],
+        default="",
+    )
+    education = SelectField(_l("Pendidikan"), choices=[_ANY, *EDUCATION_CHOICES], default="")
+    min_age = IntegerField(_l("Usia dari"), validators=[Optional(), _AGE_RANGE])
+    max_age = IntegerField(_l("Usia sampai"), validators=[Optional(), _AGE_RANGE])
+    in_region = SelectField(_l("Domisili di wilayah"), choices=_YES_NO, default="")
+    nik_flagged = SelectField(_l("NIK bertanda"), choices=_YES_NO, default="")
+
+    def set_activities(self, activities: list[Activity]) -> None:
+        self.activity_id.choices = [_ANY, *(SelectChoice(str(a.id), a.name) for a in activities)]
+
+    def filters(self) -> ApplicationFilters:
+        """The valid filters; an invalid one (reported on its field) is left out."""
+        self.validate()
+        return ApplicationFilters(
+            activity_id=_int_choice(self.activity_id),
+            status=ApplicationStatus(self.status.data) if self._ok(self.status) else None,
+            education=Education(self.education.data) if self._ok(self.education) else None,
+            min_age=self.min_age.data if not self.min_age.errors else None,
+            max_age=self.max_age.data if not self.max_age.errors else None,
+            in_region=_yes_no(self.in_region),
+            nik_flagged=_yes_no(self.nik_flagged),
+        )
+
+    @staticmethod
+    def _ok(field: SelectField) -> bool:
+        return bool(field.data) and not field.errors
+
+
+def _int_choice(field: SelectField) -> int | None:
+    return int(field.data) if field.data and not field.errors else None
+
+
+def _yes_no(field: SelectField) -> bool | None:
+    if not field.data or field.errors:
+        return None
+    return field.data == "1"

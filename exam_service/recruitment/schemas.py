@@ -1,0 +1,234 @@
+"""JSON shapes of the recruitment API.
+
+Ranges and cross-field rules of an activity live in the service (the pages use
+them too); these models only fix the types. Times must carry a zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from ..accounts.models import Education
+from .models import ApplicationStatus
+
+
+class BlueprintIn(BaseModel):
+    """How many questions each category contributes, and an optional difficulty balance."""
+
+    categories: dict[str, int]
+    difficulty_mix: dict[str, float] | None = Field(
+        default=None,
+        description='Shares summing to 1, e.g. {"easy": 0.3, "medium": 0.5, "hard": 0.2}',
+    )
+
+
+class ActivityIn(BaseModel):
+    name: str = Field(max_length=200)
+    registration_opens_at: AwareDatetime
+    registration_closes_at: AwareDatetime
+    booking_opens_at: AwareDatetime
+    booking_closes_at: AwareDatetime
+    announcement_at: AwareDatetime | None = None
+    test_question_count: int = Field(default=30, description="1-200")
+    test_duration_seconds: int = Field(default=3600, description="1-14400")
+    blueprint: BlueprintIn | None = None
+    min_education: Education = Education.SMA
+    preferred_min_age: int = 18
+    preferred_max_age: int = 50
+    show_score_to_candidates: bool = False
+
+
+class ActivityPath(BaseModel):
+    activity_id: int
+
+
+class ActivityOut(BaseModel):
+    id: int
+    office_id: int
+    name: str
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    booking_opens_at: datetime
+    booking_closes_at: datetime
+    announcement_at: datetime | None
+    test_question_count: int
+    test_duration_seconds: int
+    blueprint: dict[str, Any] | None
+    min_education: str
+    preferred_min_age: int
+    preferred_max_age: int
+    show_score_to_candidates: bool
+    # Applications per status.
+    application_counts: dict[str, int]
+
+
+class ActivityListOut(BaseModel):
+    items: list[ActivityOut]
+
+
+class OpenActivityOut(BaseModel):
+    id: int
+    name: str
+    office_name: str
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    booking_opens_at: datetime
+    booking_closes_at: datetime
+    announcement_at: datetime | None
+    test_question_count: int
+    test_duration_seconds: int
+    min_education: str
+
+
+class OpenActivityListOut(BaseModel):
+    items: list[OpenActivityOut]
+
+
+class BookingOut(BaseModel):
+    session_id: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+
+
+class TimelineStepOut(BaseModel):
+    key: str
+    label: str
+    state: Literal["done", "failed", "pending"]
+    at: datetime | None
+    note: str | None
+
+
+class ApplicationOut(BaseModel):
+    """A candidate's own application and how far it has come."""
+
+    application_id: int
+    activity_id: int
+    activity_name: str
+    status: ApplicationStatus
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+    booking: BookingOut | None
+    # The published final result; null until the results module publishes it.
+    result: dict[str, Any] | None = None
+    timeline: list[TimelineStepOut]
+
+
+class ApplicationListOut(BaseModel):
+    items: list[ApplicationOut]
+
+
+class ApplicationPath(BaseModel):
+    application_id: int
+
+
+class ApplicationsQuery(BaseModel):
+    activity_id: int | None = None
+    status: ApplicationStatus | None = None
+    education: Education | None = None
+    min_age: int | None = Field(default=None, ge=0, le=150)
+    max_age: int | None = Field(default=None, ge=0, le=150)
+    in_region: bool | None = None
+    nik_flagged: bool | None = None
+
+
+class CheckOut(BaseModel):
+    rule: str
+    hard: bool
+    ok: bool
+    message: str
+
+
+class EligibilityOut(BaseModel):
+    meets_hard_rules: bool
+    meets_preferences: bool
+    age: int
+    in_region: bool
+    nik_flags: list[str]
+    checks: list[CheckOut]
+
+
+class ApplicationRowOut(BaseModel):
+    application_id: int
+    activity_id: int
+    activity_name: str
+    full_name: str
+    # Masked: the full NIK is shown only in the (audited) detail.
+    nik: str
+    education: str
+    status: ApplicationStatus
+    submitted_at: datetime
+    eligibility: EligibilityOut
+
+
+class AdminApplicationListOut(BaseModel):
+    count: int
+    items: list[ApplicationRowOut]
+
+
+class ProfileOut(BaseModel):
+    nik: str
+    full_name: str
+    email: str
+    birth_date: date
+    gender: str
+    address: str
+    village: str
+    district: str
+    regency_code: str
+    phone: str
+    education: str
+
+
+class DocumentOut(BaseModel):
+    kind: str
+    label: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+    download_url: str
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, Any]
+
+
+class ApplicationDetailOut(BaseModel):
+    application_id: int
+    activity_id: int
+    activity_name: str
+    status: ApplicationStatus
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+    profile: ProfileOut
+    eligibility: EligibilityOut
+    documents: list[DocumentOut]
+    booking: BookingOut | None
+    timeline: list[TimelineStepOut]
+    history: list[HistoryOut]
+
+
+class DocumentPath(BaseModel):
+    application_id: int
+    kind: str = Field(max_length=32)
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["accepted", "rejected"]
+    # Required when rejecting; an optional note when accepting.
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    application_id: int
+    status: ApplicationStatus
+    decided_at: datetime | None
+    decision_reason: str | None

@@ -1,0 +1,814 @@
+"""Recruitment rules: activities, applications and the administrative selection.
+
+Admins are scoped to their office: every lookup of an activity or an
+application filters on the admin's office, and another office's object is
+answered as "not found", so ids of other offices reveal nothing. Candidates
+reach only their own applications, the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from question_bank import Blueprint, BlueprintError, Difficulty
+from question_bank.model import MAX_NAME_CHARS
+
+from ..accounts import documents
+from ..accounts.models import Document, DocumentKind, Education, Office, Profile, User
+from ..accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
+from ..accounts.profiles import DOCUMENT_LABELS, PROFILE_LABEL, missing_for_application
+from ..audit import AuditEvent, record
+from ..clock import format_wib, to_wib, utcnow
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..exam import service as exam
+from ..extensions import db
+from ..scheduling import service as scheduling
+from ..scheduling.models import Booking
+from .models import Activity, Application, ApplicationStatus
+from .privacy import mask_nik
+
+DEFAULT_QUESTION_COUNT = 30
+QUESTION_COUNT_RANGE = (1, 200)
+DEFAULT_DURATION_SECONDS = 3600
+# Seconds, not minutes: tests (and rehearsals) run exams of a few seconds.
+DURATION_RANGE = (1, 4 * 3600)
+AGE_RANGE = (0, 120)
+MAX_REASON_LENGTH = 2000
+DIFFICULTIES = tuple(d.value for d in Difficulty)
+
+DECISIONS = (ApplicationStatus.ACCEPTED, ApplicationStatus.REJECTED)
+FINAL_STATUSES = (ApplicationStatus.PASSED, ApplicationStatus.NOT_PASSED)
+
+STATUS_LABELS = {
+    ApplicationStatus.SUBMITTED: _l("Menunggu seleksi administrasi"),
+    ApplicationStatus.ACCEPTED: _l("Lolos seleksi administrasi"),
+    ApplicationStatus.REJECTED: _l("Tidak lolos seleksi administrasi"),
+    ApplicationStatus.PASSED: _l("Lulus"),
+    ApplicationStatus.NOT_PASSED: _l("Tidak lulus"),
+}
+
+NIK_FLAG_LABELS = {
+    BIRTH_DATE_MISMATCH: _l("Tanggal lahir pada NIK berbeda dengan tanggal lahir yang diisi."),
+    GENDER_MISMATCH: _l("Jenis kelamin pada NIK berbeda dengan jenis kelamin yang diisi."),
+}
+
+# Audit actions of this domain.
+VIEW_PERSONAL_DATA = "view_personal_data"
+DOWNLOAD_DOCUMENT = "download_document"
+DECISION = "application_decision"
+
+AUDIT_LABELS = {
+    VIEW_PERSONAL_DATA: _l("Melihat data pribadi (NIK, dokumen)"),
+    DOWNLOAD_DOCUMENT: _l("Mengunduh dokumen"),
+    DECISION: _l("Keputusan"),
+}
+
+
+# --- activities ---------------------------------------------------------------
+
+
+@dataclass
+class ActivityData:
+    """What an admin enters for an activity (times aware, in UTC or any zone)."""
+
+    name: str
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    booking_opens_at: datetime
+    booking_closes_at: datetime
+    announcement_at: datetime | None = None
+    test_question_count: int = DEFAULT_QUESTION_COUNT
+    test_duration_seconds: int = DEFAULT_DURATION_SECONDS
+    # {"categories": {slug: count}, "difficulty_mix": {"easy": 0.3, ...} | None}
+    blueprint: dict[str, Any] | None = None
+    min_education: Education = Education.SMA
+    preferred_min_age: int = 18
+    preferred_max_age: int = 50
+    show_score_to_candidates: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityOverview:
+    activity: Activity
+    # Number of applications per status (every status present, zeros included).
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def create_activity(admin: User, data: ActivityData) -> Activity:
+    """A new activity of the admin's own office."""
+    office_id = _office_id(admin)
+    columns = _validated_columns(data)
+    activity = Activity(office_id=office_id, **columns)
+    db.session.add(activity)
+    db.session.flush()
+    record(admin.id, "activity_created", "activity", activity.id)
+    return activity
+
+
+def update_activity(admin: User, activity_id: int, data: ActivityData) -> Activity:
+    activity = activity_for_admin(admin, activity_id)
+    columns = _validated_columns(data)
+    changed = sorted(k for k, v in columns.items() if getattr(activity, k) != v)
+    for key, value in columns.items():
+        setattr(activity, key, value)
+    db.session.flush()
+    record(admin.id, "activity_updated", "activity", activity.id, fields=changed)
+    return activity
+
+
+def activity_for_admin(admin: User, activity_id: int) -> Activity:
+    activity = db.session.scalar(
+        db.select(Activity).where(
+            Activity.id == activity_id, Activity.office_id == _office_id(admin)
+        )
+    )
+    if activity is None:
+        raise NotFound(_("Kegiatan tidak ditemukan."))
+    return activity
+
+
+def list_activities_for_admin(admin: User) -> list[ActivityOverview]:
+    activities = db.session.scalars(
+        db.select(Activity)
+        .where(Activity.office_id == _office_id(admin))
+        .order_by(Activity.registration_opens_at.desc(), Activity.id.desc())
+    ).all()
+    counts = _application_counts([a.id for a in activities])
+    return [ActivityOverview(a, counts[a.id]) for a in activities]
+
+
+def overview_of(activity: Activity) -> ActivityOverview:
+    return ActivityOverview(activity, _application_counts([activity.id])[activity.id])
+
+
+def open_activities(now: datetime | None = None) -> list[Activity]:
+    """Activities whose registration window is open now (opens inclusive, closes exclusive)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            db.select(Activity)
+            .where(Activity.registration_opens_at <= now, Activity.registration_closes_at > now)
+            .order_by(Activity.registration_closes_at, Activity.id)
+        )
+    )
+
+
+def _office_id(admin: User) -> int:
+    if admin.office_id is None:
+        raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
+    return admin.office_id
+
+
+def _application_counts(activity_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts = {a: {s.value: 0 for s in ApplicationStatus} for a in activity_ids}
+    if not activity_ids:
+        return counts
+    rows = db.session.execute(
+        db.select(Application.activity_id, Application.status, func.count())
+        .where(Application.activity_id.in_(activity_ids))
+        .group_by(Application.activity_id, Application.status)
+    )
+    for activity_id, status, count in rows:
+        counts[activity_id][str(status)] = count
+    return counts
+
+
+def _validated_columns(data: ActivityData) -> dict[str, Any]:
+    """The activity's columns, or `Invalid` with every broken rule at once."""
+    errors = {**_window_errors(data), **_test_errors(data), **_selection_errors(data)}
+    if errors:
+        raise Invalid(_("Data kegiatan tidak valid."), details=errors)
+    columns = asdict(data)
+    columns["name"] = data.name.strip()
+    columns["min_education"] = Education(data.min_education)
+    columns["blueprint"] = _normalized_blueprint(data.blueprint)
+    return columns
+
+
+def _window_errors(data: ActivityData) -> dict[str, str]:
+    errors = {}
+    if not data.name or not data.name.strip():
+        errors["name"] = _("Nama kegiatan wajib diisi.")
+    elif len(data.name.strip()) > 200:
+        errors["name"] = _("Nama kegiatan paling panjang 200 karakter.")
+    if data.registration_opens_at >= data.registration_closes_at:
+        errors["registration_closes_at"] = _("Pendaftaran harus ditutup setelah dibuka.")
+    if data.booking_opens_at < data.registration_closes_at:
+        errors["booking_opens_at"] = _(
+            "Pemilihan sesi dibuka paling cepat saat pendaftaran ditutup."
+        )
+    if data.booking_opens_at >= data.booking_closes_at:
+        errors["booking_closes_at"] = _("Pemilihan sesi harus ditutup setelah dibuka.")
+    if data.announcement_at is not None and data.announcement_at <= data.booking_closes_at:
+        errors["announcement_at"] = _("Pengumuman harus setelah pemilihan sesi ditutup.")
+    return errors
+
+
+def _test_errors(data: ActivityData) -> dict[str, str]:
+    errors = {}
+    low, high = QUESTION_COUNT_RANGE
+    count_ok = _is_int(data.test_question_count) and low <= data.test_question_count <= high
+    if not count_ok:
+        errors["test_question_count"] = _(
+            "Jumlah soal harus antara %(low)d dan %(high)d.", low=low, high=high
+        )
+    low, high = DURATION_RANGE
+    if not (_is_int(data.test_duration_seconds) and low <= data.test_duration_seconds <= high):
+        errors["test_duration_seconds"] = _(
+            "Durasi ujian harus antara %(low)d dan %(high)d detik.", low=low, high=high
+        )
+    if data.blueprint is not None and count_ok:
+        problem = _blueprint_problem(data.blueprint, data.test_question_count)
+        if problem:
+            errors["blueprint"] = problem
+    return errors
+
+
+def _selection_errors(data: ActivityData) -> dict[str, str]:
+    errors = {}
+    if data.min_education not in set(Education):
+        errors["min_education"] = _("Jenjang pendidikan tidak dikenal.")
+    low, high = AGE_RANGE
+    ages = (data.preferred_min_age, data.preferred_max_age)
+    if not all(_is_int(age) and low <= age <= high for age in ages):
+        errors["preferred_max_age"] = _(
+            "Batas usia harus antara %(low)d dan %(high)d.", low=low, high=high
+        )
+    elif data.preferred_min_age > data.preferred_max_age:
+        errors["preferred_max_age"] = _("Usia maksimal tidak boleh di bawah usia minimal.")
+    return errors
+
+
+def _blueprint_problem(blueprint: dict[str, Any], question_count: int) -> str | None:
+    """What is wrong with a blueprint (counts per category, optional difficulty mix)."""
+    if not isinstance(blueprint, dict) or set(blueprint) - {"categories", "difficulty_mix"}:
+        return _("Kisi-kisi hanya boleh memuat kategori dan komposisi tingkat kesulitan.")
+    categories = blueprint.get("categories")
+    if not isinstance(categories, dict) or not categories:
+        return _("Kisi-kisi harus memuat minimal satu kategori.")
+    for slug, count in categories.items():
+        if not _is_category_slug(slug):
+            return _("Kode kategori tidak valid: %(slug)s.", slug=str(slug)[:MAX_NAME_CHARS])
+        if not _is_int(count) or count < 1:
+            return _("Jumlah soal kategori %(slug)s harus minimal 1.", slug=slug)
+    total = sum(categories.values())
+    if total != question_count:
+        return _(
+            "Jumlah soal pada kisi-kisi (%(total)d) harus sama dengan jumlah soal ujian "
+            "(%(count)d).",
+            total=total,
+            count=question_count,
+        )
+    problem = _difficulty_mix_problem(blueprint.get("difficulty_mix"))
+    if problem:
+        return problem
+    try:
+        # The exam draws forms with this reading of the blueprint: it must accept it too.
+        Blueprint.from_dict(blueprint)
+    except BlueprintError:
+        return _("Kisi-kisi tidak valid.")
+    return None
+
+
+def _is_category_slug(slug: Any) -> bool:
+    return isinstance(slug, str) and 0 < len(slug.strip()) == len(slug) <= MAX_NAME_CHARS
+
+
+def _difficulty_mix_problem(mix: Any) -> str | None:
+    if mix is None:
+        return None
+    if not isinstance(mix, dict) or not mix or set(mix) - set(DIFFICULTIES):
+        return _("Komposisi tingkat kesulitan hanya mengenal easy, medium dan hard.")
+    shares = list(mix.values())
+    if not all(isinstance(s, int | float) and not isinstance(s, bool) for s in shares):
+        return _("Komposisi tingkat kesulitan harus berupa angka.")
+    if any(s < 0 or s > 1 for s in shares) or not math.isclose(sum(shares), 1.0, abs_tol=1e-6):
+        return _("Komposisi tingkat kesulitan harus berjumlah 100%.")
+    return None
+
+
+def _normalized_blueprint(blueprint: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if blueprint is None else Blueprint.from_dict(blueprint).to_dict()
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- the status timeline --------------------------------------------------------
+
+
+class StepState(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    key: str
+    label: str
+    state: StepState
+    # When the step happened (done/failed steps).
+    at: datetime | None = None
+    # A reason, a session, or the schedule of a step still to come.
+    note: str | None = None
+
+
+def application_timeline(application: Application) -> list[TimelineStep]:
+    """The steps of the announcement, as far as this application has come."""
+    return _timeline(application, scheduling.booking_for_application(application.id))
+
+
+def _timeline(application: Application, booking: Booking | None) -> list[TimelineStep]:
+    status = ApplicationStatus(application.status)
+    steps = [
+        TimelineStep("submitted", _("Lamaran dikirim"), StepState.DONE, application.submitted_at),
+        _decision_step(application, status),
+    ]
+    if status is ApplicationStatus.REJECTED:
+        return steps
+    return [
+        *steps,
+        _session_step(application.activity, booking),
+        _test_step(status, booking),
+        _result_step(application.activity, status),
+    ]
+
+
+def _decision_step(application: Application, status: ApplicationStatus) -> TimelineStep:
+    if status is ApplicationStatus.SUBMITTED:
+        return TimelineStep("decision", _("Seleksi administrasi"), StepState.PENDING)
+    # Passed and not passed come after an acceptance.
+    rejected = status is ApplicationStatus.REJECTED
+    shown = ApplicationStatus.REJECTED if rejected else ApplicationStatus.ACCEPTED
+    return TimelineStep(
+        "decision",
+        str(STATUS_LABELS[shown]),
+        StepState.FAILED if rejected else StepState.DONE,
+        application.decided_at,
+        application.decision_reason,
+    )
+
+
+def _session_step(activity: Activity, booking: Booking | None) -> TimelineStep:
+    if booking is None:
+        note = _(
+            "Pemilihan sesi dibuka %(opens)s sampai %(closes)s.",
+            opens=format_wib(activity.booking_opens_at),
+            closes=format_wib(activity.booking_closes_at),
+        )
+        return TimelineStep("session", _("Memilih sesi ujian"), StepState.PENDING, note=note)
+    session = booking.session
+    note = f"{format_wib(session.starts_at)} - {format_wib(session.ends_at)}"
+    if session.place:
+        note += f", {session.place}"
+    return TimelineStep(
+        "session", _("Sesi ujian dipilih"), StepState.DONE, booking.created_at, note
+    )
+
+
+def _test_step(status: ApplicationStatus, booking: Booking | None) -> TimelineStep:
+    finished = exam.finished_at(booking.id) if booking is not None else None
+    if finished is not None or status in FINAL_STATUSES:
+        return TimelineStep("test", _("Ujian selesai"), StepState.DONE, finished)
+    return TimelineStep("test", _("Mengikuti ujian"), StepState.PENDING)
+
+
+def _result_step(activity: Activity, status: ApplicationStatus) -> TimelineStep:
+    if status is ApplicationStatus.PASSED:
+        return TimelineStep("result", str(STATUS_LABELS[status]), StepState.DONE)
+    if status is ApplicationStatus.NOT_PASSED:
+        return TimelineStep("result", str(STATUS_LABELS[status]), StepState.FAILED)
+    note = None
+    if activity.announcement_at is not None:
+        note = _("Diumumkan %(at)s.", at=format_wib(activity.announcement_at))
+    return TimelineStep("result", _("Pengumuman hasil akhir"), StepState.PENDING, note=note)
+
+
+# --- candidates: applying and following the status ----------------------------
+
+
+@dataclass(frozen=True)
+class MyApplication:
+    application: Application
+    booking: Booking | None
+    timeline: list[TimelineStep]
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[ApplicationStatus(self.application.status)])
+
+
+@dataclass(frozen=True)
+class CandidateOverview:
+    applications: list[MyApplication]
+    # Activities open for registration that the candidate has not applied to.
+    open_activities: list[Activity]
+    # What the candidate still has to complete before applying (labels).
+    missing: list[str]
+
+
+def apply(user: User, activity_id: int, now: datetime | None = None) -> Application:
+    """Apply inside the registration window, with a complete profile, once per activity."""
+    now = now or utcnow()
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(_("Kegiatan tidak ditemukan."))
+    if not activity.registration_opens_at <= now < activity.registration_closes_at:
+        raise Conflict(
+            _("Pendaftaran kegiatan ini tidak sedang dibuka."), code="registration_closed"
+        )
+    _require_complete_profile(user.id)
+    if _own_application(user.id, activity_id) is not None:
+        raise _already_applied()
+    application = Application(
+        activity_id=activity_id,
+        user_id=user.id,
+        status=ApplicationStatus.SUBMITTED,
+        submitted_at=now,
+    )
+    try:
+        # The unique constraint decides between two simultaneous applications.
+        with db.session.begin_nested():
+            db.session.add(application)
+    except IntegrityError:
+        raise _already_applied() from None
+    return application
+
+
+def my_applications(user: User) -> list[MyApplication]:
+    applications = db.session.scalars(
+        db.select(Application)
+        .where(Application.user_id == user.id)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    )
+    return [_mine(a) for a in applications]
+
+
+def my_application(user: User, application_id: int) -> MyApplication:
+    """One of the candidate's own applications; anybody else's is "not found"."""
+    application = db.session.scalar(
+        db.select(Application).where(
+            Application.id == application_id, Application.user_id == user.id
+        )
+    )
+    if application is None:
+        raise NotFound(_("Lamaran tidak ditemukan."))
+    return _mine(application)
+
+
+def candidate_overview(user: User, now: datetime | None = None) -> CandidateOverview:
+    mine = my_applications(user)
+    applied = {m.application.activity_id for m in mine}
+    activities = [a for a in open_activities(now) if a.id not in applied]
+    return CandidateOverview(mine, activities, missing_for_application(user.id))
+
+
+def _mine(application: Application) -> MyApplication:
+    booking = scheduling.booking_for_application(application.id)
+    return MyApplication(application, booking, _timeline(application, booking))
+
+
+def _require_complete_profile(user_id: int) -> None:
+    missing = missing_for_application(user_id)
+    if not missing:
+        return
+    keys = {str(PROFILE_LABEL): "profile"} | {str(v): k.value for k, v in DOCUMENT_LABELS.items()}
+    raise Invalid(
+        _("Lengkapi dahulu: %(missing)s.", missing=", ".join(missing)),
+        code="incomplete_profile",
+        details={keys.get(label, label): label for label in missing},
+    )
+
+
+def _own_application(user_id: int, activity_id: int) -> Application | None:
+    return db.session.scalar(
+        db.select(Application).where(
+            Application.user_id == user_id, Application.activity_id == activity_id
+        )
+    )
+
+
+def _already_applied() -> Conflict:
+    return Conflict(_("Anda sudah melamar pada kegiatan ini."), code="already_applied")
+
+
+# --- eligibility -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    # A hard rule must be met; a preference only informs the admin's decision.
+    hard: bool
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    checks: list[Check]
+    age: int
+    in_region: bool
+    nik_flags: list[str]
+
+    @property
+    def meets_hard_rules(self) -> bool:
+        return all(c.ok for c in self.checks if c.hard)
+
+    @property
+    def meets_preferences(self) -> bool:
+        return all(c.ok for c in self.checks if not c.hard)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years of life on `day`."""
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - before_birthday
+
+
+def eligibility(profile: Profile, activity: Activity, office: Office, on: date) -> Eligibility:
+    """The selection rules of `activity` for `profile`, with the age taken on `on`
+    (the day the application was submitted, in WIB)."""
+    education = Education(profile.education)
+    minimum = Education(activity.min_education)
+    age = age_on(profile.birth_date, on)
+    low, high = activity.preferred_min_age, activity.preferred_max_age
+    in_region = profile.regency_code == office.region_code
+    values = {"education": education.value, "min": minimum.value}
+    checks = [
+        Check(
+            "education",
+            hard=True,
+            ok=education.rank >= minimum.rank,
+            message=_("Pendidikan %(education)s memenuhi syarat minimal %(min)s.", **values)
+            if education.rank >= minimum.rank
+            else _("Pendidikan %(education)s di bawah syarat minimal %(min)s.", **values),
+        ),
+        Check(
+            "age",
+            hard=False,
+            ok=low <= age <= high,
+            message=_(
+                "Usia %(age)d tahun saat mendaftar (diutamakan %(low)d-%(high)d tahun).",
+                age=age,
+                low=low,
+                high=high,
+            ),
+        ),
+        Check(
+            "domicile",
+            hard=False,
+            ok=in_region,
+            message=_("Berdomisili di wilayah kantor.")
+            if in_region
+            else _("Berdomisili di luar wilayah kantor."),
+        ),
+    ]
+    return Eligibility(checks, age, in_region, list(profile.nik_flags or []))
+
+
+def _eligibility_of(application: Application, profile: Profile) -> Eligibility:
+    activity = application.activity
+    submitted_on = to_wib(application.submitted_at).date()
+    return eligibility(profile, activity, activity.office, submitted_on)
+
+
+# --- admins: the administrative selection ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    activity_id: int | None = None
+    status: ApplicationStatus | None = None
+    education: Education | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    in_region: bool | None = None
+    nik_flagged: bool | None = None
+
+    def accepts(self, e: Eligibility) -> bool:
+        """The filters on computed values (age at submission, region, NIK flags)."""
+        return (
+            (self.min_age is None or e.age >= self.min_age)
+            and (self.max_age is None or e.age <= self.max_age)
+            and (self.in_region is None or e.in_region == self.in_region)
+            and (self.nik_flagged is None or bool(e.nik_flags) == self.nik_flagged)
+        )
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    application: Application
+    profile: Profile
+    eligibility: Eligibility
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.profile.nik)
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[ApplicationStatus(self.application.status)])
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    application: Application
+    profile: Profile
+    eligibility: Eligibility
+    documents: list[Document]
+    booking: Booking | None
+    timeline: list[TimelineStep]
+    history: list[HistoryEntry]
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.profile.nik)
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[ApplicationStatus(self.application.status)])
+
+    @property
+    def decidable(self) -> bool:
+        return self.booking is None and self.application.status not in FINAL_STATUSES
+
+
+def admin_list_applications(admin: User, filters: ApplicationFilters) -> list[ApplicationRow]:
+    """The office's applications, oldest first, narrowed by `filters`.
+
+    Status, education and activity are filtered in SQL; age, region and NIK
+    flags are computed per application (age is taken at submission), so they
+    are filtered here. An office handles at most a few thousand applications.
+    """
+    query = (
+        db.select(Application, Profile)
+        .join(Activity, Activity.id == Application.activity_id)
+        .join(Profile, Profile.user_id == Application.user_id)
+        .where(Activity.office_id == _office_id(admin))
+        .order_by(Application.submitted_at, Application.id)
+    )
+    if filters.activity_id is not None:
+        query = query.where(Application.activity_id == filters.activity_id)
+    if filters.status is not None:
+        query = query.where(Application.status == filters.status)
+    if filters.education is not None:
+        query = query.where(Profile.education == filters.education)
+    rows = []
+    for application, profile in db.session.execute(query):
+        checked = _eligibility_of(application, profile)
+        if filters.accepts(checked):
+            rows.append(ApplicationRow(application, profile, checked))
+    return rows
+
+
+def admin_application_detail(admin: User, application_id: int) -> ApplicationDetail:
+    """Everything the admin needs to decide; the access to NIK and documents is audited."""
+    application = _application_for(admin, application_id)
+    profile = _profile_of(application)
+    record(admin.id, VIEW_PERSONAL_DATA, "application", application.id, fields=["nik", "documents"])
+    booking = scheduling.booking_for_application(application.id)
+    return ApplicationDetail(
+        application=application,
+        profile=profile,
+        eligibility=_eligibility_of(application, profile),
+        documents=_documents_of(application.user_id),
+        booking=booking,
+        timeline=_timeline(application, booking),
+        history=_history(application.id),
+    )
+
+
+def admin_document(admin: User, application_id: int, kind: str) -> documents.StoredFile:
+    """One document of an applicant of the admin's office, for download (audited)."""
+    application = _application_for(admin, application_id)
+    try:
+        document_kind = DocumentKind(kind)
+    except ValueError:
+        raise NotFound(_("Dokumen tidak ditemukan.")) from None
+    stored = documents.document_file(application.user_id, document_kind)
+    if stored is None:
+        raise NotFound(_("Dokumen tidak ditemukan."))
+    record(admin.id, DOWNLOAD_DOCUMENT, "application", application.id, kind=document_kind.value)
+    return stored
+
+
+def decide(admin: User, application_id: int, decision: str, reason: str | None) -> Application:
+    """Accept or reject. A reason is required for a rejection (a note is optional
+    otherwise). The decision can be changed until the candidate has booked a
+    session; then (and after the final result) it is locked."""
+    status = _decision_status(decision)
+    reason = (reason or "").strip() or None
+    if status is ApplicationStatus.REJECTED and reason is None:
+        raise Invalid(
+            _("Alasan penolakan wajib diisi."), details={"reason": _("Alasan wajib diisi.")}
+        )
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise Invalid(
+            _("Alasan terlalu panjang."),
+            details={"reason": _("Paling panjang %(n)d karakter.", n=MAX_REASON_LENGTH)},
+        )
+    application = _application_for(admin, application_id, for_update=True)
+    _require_decidable(application)
+    previous = ApplicationStatus(application.status)
+    application.status = status
+    application.decided_at = utcnow()
+    application.decided_by_id = admin.id
+    application.decision_reason = reason
+    db.session.flush()
+    record(
+        admin.id,
+        DECISION,
+        "application",
+        application.id,
+        decision=status.value,
+        previous=previous.value,
+        reason=reason,
+    )
+    return application
+
+
+def _decision_status(decision: str) -> ApplicationStatus:
+    if decision not in {d.value for d in DECISIONS}:
+        raise Invalid(
+            _("Keputusan tidak dikenal."),
+            details={"decision": _("Pilih diterima atau ditolak.")},
+        )
+    return ApplicationStatus(decision)
+
+
+def _require_decidable(application: Application) -> None:
+    if application.status in FINAL_STATUSES:
+        raise Conflict(
+            _("Hasil akhir lamaran ini sudah ditetapkan; keputusan tidak dapat diubah."),
+            code="decision_locked",
+        )
+    if scheduling.booking_for_application(application.id) is not None:
+        raise Conflict(
+            _("Kandidat sudah memilih sesi ujian; keputusan tidak dapat diubah."),
+            code="decision_locked",
+        )
+
+
+def _application_for(admin: User, application_id: int, for_update: bool = False) -> Application:
+    query = (
+        db.select(Application)
+        .join(Activity, Activity.id == Application.activity_id)
+        .where(Application.id == application_id, Activity.office_id == _office_id(admin))
+    )
+    if for_update:
+        # Two admins deciding at once are serialised on the application row.
+        query = query.with_for_update(of=Application)
+    application = db.session.scalar(query)
+    if application is None:
+        raise NotFound(_("Lamaran tidak ditemukan."))
+    return application
+
+
+def _profile_of(application: Application) -> Profile:
+    profile = db.session.get(Profile, application.user_id)
+    if profile is None:  # applying requires a profile; it is never deleted
+        raise NotFound(_("Profil pelamar tidak ditemukan."))
+    return profile
+
+
+def _documents_of(user_id: int) -> list[Document]:
+    """The applicant's documents in the order of the announcement's list."""
+    order = {kind: n for n, kind in enumerate(DocumentKind)}
+    return sorted(documents.list_documents(user_id), key=lambda d: order[DocumentKind(d.kind)])
+
+
+def _history(application_id: int) -> list[HistoryEntry]:
+    rows = db.session.execute(
+        db.select(AuditEvent, User.full_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "application", AuditEvent.object_id == application_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return [
+        HistoryEntry(event.at, actor or "-", event.action, dict(event.details or {}))
+        for event, actor in rows
+    ]

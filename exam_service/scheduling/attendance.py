@@ -1,0 +1,52 @@
+"""The attendance list of a session as CSV, for printing and signing on the day.
+
+Excel is what offices open it with: UTF-8 with a byte-order mark (so names with
+accents survive), CRLF line ends, and no cell that Excel would run as a formula
+(OWASP "CSV injection": a value starting with = + - @ tab or CR gets a leading
+apostrophe, which Excel shows as text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from ..clock import to_wib
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    number: int
+    full_name: str
+    masked_nik: str
+    booked_at: datetime
+
+
+def safe_cell(value: str) -> str:
+    """`value` as text that a spreadsheet will never evaluate."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def attendance_csv(rows: Iterable[AttendanceRow]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_("No"), _("Nama"), _("NIK"), _("Waktu pilih (WIB)"), _("Tanda tangan")])
+    for row in rows:
+        writer.writerow(
+            [
+                str(row.number),
+                safe_cell(row.full_name),
+                safe_cell(row.masked_nik),
+                to_wib(row.booked_at).strftime(WIB_CELL_FORMAT),
+                "",
+            ]
+        )
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")

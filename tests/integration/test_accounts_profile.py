@@ -1,0 +1,212 @@
+"""The candidate's profile: validation per field, NIK flags, one account per NIK."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from exam_service.accounts.models import DocumentKind, Gender, Profile, Role, User
+from exam_service.accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
+from exam_service.accounts.profiles import NIK_UNAVAILABLE, missing_for_application
+from exam_service.accounts.service import disable_user
+from exam_service.extensions import db
+from tests.support.accounts import make_nik, profile_payload
+
+PROFILE = "/api/v1/me/profile"
+
+
+def nik_flags(app, user) -> list[str]:
+    with app.app_context():
+        return db.session.get_one(Profile, user.id).nik_flags
+
+
+def test_save_read_and_update(make_user, login):
+    client = login(make_user())
+    assert client.get(PROFILE).status_code == 404
+    payload = profile_payload(phone="0812-3456 7890", regency_code="9999")
+    saved = client.put(PROFILE, json=payload)
+    assert saved.status_code == 200, saved.json
+    assert saved.json["regency_code"] == payload["nik"][:4]  # from the NIK, not from the body
+    assert saved.json["phone"] == "081234567890"
+    assert "nik_flags" not in saved.json
+    assert client.get(PROFILE).json == saved.json
+
+    updated = client.put(PROFILE, json={**payload, "address": "Jl. Baru 2", "education": "D4/S1"})
+    assert updated.status_code == 200
+    again = client.get(PROFILE).json
+    assert (again["address"], again["education"]) == ("Jl. Baru 2", "D4/S1")
+
+
+def test_regency_code_follows_the_nik(app, make_user, login):
+    client = login(make_user())
+    nik = make_nik(date(1995, 8, 15), regency="3201")
+    assert client.put(PROFILE, json=profile_payload(nik=nik)).json["regency_code"] == "3201"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("nik", "2073011508950001"),  # province 20
+        ("nik", "3273013508950001"),  # day 35
+        ("nik", "32730115089500"),  # 14 digits
+        ("phone", "0712345678"),  # not a mobile number
+        ("phone", "+6512345678901"),  # not Indonesia
+        ("phone", "08123456"),  # 8 digits
+        ("phone", "0812345678901234"),  # 16 digits
+        ("phone", "08123abc901"),
+        ("birth_date", (date.today() + timedelta(days=1)).isoformat()),  # noqa: DTZ011
+        ("birth_date", (date.today() - timedelta(days=365 * 10)).isoformat()),  # noqa: DTZ011
+        ("birth_date", "1900-01-01"),
+        ("gender", "X"),
+        ("education", "SMA"),
+        ("full_name", ""),
+        ("address", "x" * 301),
+    ],
+)
+def test_invalid_field_gets_a_message_for_that_field(make_user, login, field, value):
+    client = login(make_user())
+    response = client.put(PROFILE, json=profile_payload(**{field: value}))
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "validation_error"
+    assert field in response.json["error"]["details"]
+    assert client.get(PROFILE).status_code == 404  # nothing saved
+
+
+def test_missing_field_is_422(make_user, login):
+    client = login(make_user())
+    payload = profile_payload()
+    del payload["village"]
+    response = client.put(PROFILE, json=payload)
+    assert response.status_code == 422
+    assert "village" in response.json["error"]["details"]
+
+
+def test_international_mobile_format_accepted(make_user, login):
+    client = login(make_user())
+    response = client.put(PROFILE, json=profile_payload(phone="+62 812 3456 7890"))
+    assert response.status_code == 200
+    assert response.json["phone"] == "+6281234567890"
+
+
+def test_mismatches_are_accepted_and_flagged_for_admins_only(app, make_user, login):
+    user = make_user()
+    client = login(user)
+    nik = make_nik(date(1995, 8, 15), Gender.MALE)
+    payload = profile_payload(nik=nik, birth_date=date(1995, 8, 16), gender=Gender.FEMALE)
+    response = client.put(PROFILE, json=payload)
+    assert response.status_code == 200
+    assert nik_flags(app, user) == [BIRTH_DATE_MISMATCH, GENDER_MISMATCH]
+    page = client.get("/profil").get_data(as_text=True)
+    assert "mismatch" not in page
+    assert "nik_flags" not in client.get(PROFILE).json
+
+    # Corrected declarations clear the flags.
+    client.put(PROFILE, json={**payload, "birth_date": "1995-08-15", "gender": "L"})
+    assert nik_flags(app, user) == []
+
+
+def test_one_account_per_nik_with_a_generic_message(app, make_user, login):
+    first, disabled, second = make_user(), make_user(), make_user()
+    taken = profile_payload()
+    taken_by_disabled = profile_payload()
+    assert login(first).put(PROFILE, json=taken).status_code == 200
+    assert login(disabled).put(PROFILE, json=taken_by_disabled).status_code == 200
+    with app.app_context():
+        disable_user(db.session.get_one(User, disabled.id))
+        db.session.commit()
+
+    client = login(second)
+    answers = [
+        client.put(PROFILE, json={**profile_payload(), "nik": taken["nik"]}),
+        client.put(PROFILE, json={**profile_payload(), "nik": taken_by_disabled["nik"]}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 409
+        assert answer.json["error"]["code"] == "nik_unavailable"
+        assert answer.json["error"]["message"] == NIK_UNAVAILABLE
+        assert first.email not in answer.get_data(as_text=True)
+    assert answers[0].json == answers[1].json
+    assert client.get(PROFILE).status_code == 404
+
+    # The owner saving their own NIK again is no conflict.
+    assert login(first).put(PROFILE, json={**taken, "village": "Lain"}).status_code == 200
+
+
+def test_only_candidates(make_user, login, client, make_office):
+    assert client.get(PROFILE).status_code == 401
+    client.csrf_token = client.get("/api/v1/auth/csrf").json["csrf_token"]
+    assert client.put(PROFILE, json=profile_payload()).status_code == 401
+    admin = login(make_user(Role.ADMIN, office=make_office()))
+    assert admin.get(PROFILE).status_code == 403
+    assert admin.put(PROFILE, json=profile_payload()).status_code == 403
+
+
+def test_put_without_csrf_token_is_refused(make_user, login):
+    client = login(make_user())
+    response = client.raw.put(PROFILE, json=profile_payload())
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "csrf_failed"
+
+
+def test_profile_page_saves_and_shows_errors_per_field(app, make_user, login):
+    user = make_user(full_name="Nama Dari Akun")
+    client = login(user)
+    page = client.get("/profil")
+    assert page.status_code == 200
+    assert "Nama Dari Akun" in page.get_data(as_text=True)
+
+    bad = client.submit_form("/profil", profile_payload(phone="12345"))
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert "Nomor ponsel harus diawali 08" in html
+    assert "has-error" in html
+
+    payload = profile_payload()
+    saved = client.submit_form("/profil", payload)
+    assert saved.status_code == 303
+    assert saved.headers["Location"].endswith("/profil")
+    shown = client.get("/profil").get_data(as_text=True)
+    assert payload["nik"] in shown
+    assert "Profil tersimpan." in shown
+    assert client.get(PROFILE).json["nik"] == payload["nik"]
+
+
+def test_profile_page_duplicate_nik(make_user, login):
+    taken = profile_payload()
+    assert login(make_user()).put(PROFILE, json=taken).status_code == 200
+    response = login(make_user()).submit_form("/profil", profile_payload(nik=taken["nik"]))
+    assert response.status_code == 409
+    assert NIK_UNAVAILABLE in response.get_data(as_text=True)
+
+
+def test_profile_page_requires_a_candidate(client, make_user, login, make_office):
+    assert client.raw.get("/profil").status_code == 302  # to the login page
+    admin = login(make_user(Role.ADMIN, office=make_office()))
+    assert admin.get("/profil").status_code == 403
+
+
+def test_missing_for_application(app, make_user, make_profile, make_documents):
+    user = make_user()
+    with app.app_context():
+        assert missing_for_application(user.id) == [
+            "Profil",
+            "Scan KTP",
+            "Pas foto",
+            "Ijazah",
+            "Daftar riwayat hidup",
+            "Tangkapan layar spesifikasi ponsel",
+            "Surat lamaran tulisan tangan",
+        ]
+    make_profile(user)
+    make_documents(user, kinds=[DocumentKind.KTP, DocumentKind.CV])
+    with app.app_context():
+        assert missing_for_application(user.id) == [
+            "Pas foto",
+            "Ijazah",
+            "Tangkapan layar spesifikasi ponsel",
+            "Surat lamaran tulisan tangan",
+        ]
+    make_documents(user)
+    with app.app_context():
+        assert missing_for_application(user.id) == []
