@@ -1,0 +1,148 @@
+"""Results of an activity as CSV and XLSX for admins, with a column per category.
+
+Spreadsheets are where offices open these, so no text cell can ever run as a
+formula (OWASP "CSV injection"): a text starting with = + - @ tab or CR gets a
+leading apostrophe, in both formats. Numbers stay numbers. NIKs are masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from ..accounts.models import Profile, User
+from ..audit import record
+from ..clock import to_wib
+from ..exam.models import Attempt
+from ..extensions import db
+from ..recruitment.models import Application
+from ..recruitment.privacy import mask_nik
+from ..recruitment.selection import state_for_admin
+from ..scheduling.attendance import safe_cell
+from ..scheduling.models import Booking
+
+WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
+FINISH_REASON_LABELS = {"submitted": "dikirim", "time_over": "waktu habis"}
+
+Cell = str | int | Decimal | None
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    activity_name: str
+    header: list[str]
+    rows: list[list[Cell]]
+
+
+def export(admin: User, activity_id: int, export_format: str) -> bytes:
+    """The results file ("csv" or "xlsx"); every export is audited."""
+    table = results_table(admin, activity_id)
+    record(admin.id, "results_exported", "activity", activity_id, format=export_format)
+    return to_xlsx(table) if export_format == "xlsx" else to_csv(table)
+
+
+def results_table(admin: User, activity_id: int) -> ResultTable:
+    """The graded attempts of an activity of the admin's office, best score first."""
+    state = state_for_admin(admin, activity_id)
+    graded = _graded(activity_id)
+    categories = _categories(state.categories, graded)
+    header = [
+        _("No"),
+        _("Nama"),
+        _("NIK"),
+        _("No. lamaran"),
+        _("ID ujian"),
+        _("Sesi"),
+        _("Mulai (WIB)"),
+        _("Selesai (WIB)"),
+        _("Cara selesai"),
+        _("Skor"),
+        _("Skor maksimal"),
+        *[_("Skor %(category)s", category=c) for c in categories],
+        _("Dinilai (WIB)"),
+        _("Versi penilaian"),
+    ]
+    rows = []
+    for number, (attempt, application_id, name, legal_name, nik) in enumerate(graded, start=1):
+        parts = attempt.category_scores or {}
+        rows.append(
+            [
+                number,
+                legal_name or name,
+                mask_nik(nik or ""),
+                application_id,
+                attempt.id,
+                attempt.session_id,
+                _wib(attempt.started_at),
+                _wib(attempt.finished_at),
+                FINISH_REASON_LABELS.get(str(attempt.finish_reason), str(attempt.finish_reason)),
+                attempt.score,
+                attempt.max_score,
+                *[Decimal(str(parts[c]["score"])) if c in parts else None for c in categories],
+                _wib(attempt.graded_at),
+                attempt.grading_version,
+            ]
+        )
+    return ResultTable(state.activity.name, header, rows)
+
+
+def _graded(activity_id: int) -> list:
+    return list(
+        db.session.execute(
+            db.select(Attempt, Application.id, User.full_name, Profile.full_name, Profile.nik)
+            .join(Booking, Booking.id == Attempt.booking_id)
+            .join(Application, Application.id == Booking.application_id)
+            .join(User, User.id == Application.user_id)
+            .outerjoin(Profile, Profile.user_id == User.id)
+            .where(Application.activity_id == activity_id, Attempt.graded_at.is_not(None))
+            .order_by(Attempt.score.desc(), Attempt.id)
+        )
+    )
+
+
+def _categories(blueprint_order: list[str], graded: list) -> list[str]:
+    """The blueprint's categories, then any other category an attempt was scored in."""
+    seen = list(blueprint_order)
+    for attempt, *_rest in graded:
+        seen += [c for c in (attempt.category_scores or {}) if c not in seen]
+    return seen
+
+
+def _wib(value: datetime | None) -> str:
+    return to_wib(value).strftime(WIB_CELL_FORMAT) if value else ""
+
+
+def _text(cell: Cell) -> Cell:
+    return safe_cell(cell) if isinstance(cell, str) else cell
+
+
+def to_csv(table: ResultTable) -> bytes:
+    """UTF-8 with a byte-order mark (Excel reads accents right), CRLF line ends."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_text(c) for c in table.header])
+    for row in table.rows:
+        writer.writerow(["" if c is None else _text(c) for c in row])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def to_xlsx(table: ResultTable) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Hasil")
+    sheet.append([_text(c) for c in table.header])
+    for row in table.rows:
+        sheet.append([_text(c) for c in row])
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

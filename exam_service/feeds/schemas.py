@@ -1,0 +1,158 @@
+"""JSON shapes of the feeds API: results, API keys, webhooks and their deliveries.
+
+Scores are exact decimal strings ("27.5"), never floats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from .keys import MAX_NAME_LENGTH
+
+# A database id: out-of-range numbers are refused (422) before they reach a query.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Scope = Literal["results:read", "pii:read"]
+EventType = Literal["attempt.graded", "result.published"]
+
+
+class ResultsQuery(BaseModel):
+    after: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` of the previous page"
+    )
+    limit: int = Field(default=100, ge=1, le=500)
+    activity_id: RowId | None = None
+    graded_from: AwareDatetime | None = Field(default=None, description="graded_at >= this")
+    graded_before: AwareDatetime | None = Field(default=None, description="graded_at < this")
+
+
+class ActivityPath(BaseModel):
+    activity_id: RowId
+
+
+class AttemptPath(BaseModel):
+    attempt_id: RowId
+
+
+class CandidateOut(BaseModel):
+    id: int
+    full_name: str
+    nik: str = Field(description="Masked (3273********0001) unless the key has pii:read")
+
+
+class CategoryScoreOut(BaseModel):
+    score: str
+    max: str
+
+
+class ResultItemOut(BaseModel):
+    attempt_id: int
+    application_id: int
+    activity_id: int
+    session_id: int
+    candidate: CandidateOut
+    score: str
+    max_score: str
+    category_scores: dict[str, CategoryScoreOut]
+    started_at: datetime | None
+    finished_at: datetime | None
+    finish_reason: Literal["submitted", "time_over"]
+    graded_at: datetime
+    grading_version: int = Field(description="Bumped by every regrade")
+
+
+class ResultPageOut(BaseModel):
+    items: list[ResultItemOut]
+    next_cursor: str = Field(description="Pass as `after`; stays valid, also when empty")
+    has_more: bool
+
+
+# --- API keys ---------------------------------------------------------------------
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    scopes: list[Scope] = Field(min_length=1)
+
+
+class KeyPath(BaseModel):
+    key_id: RowId
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(description="Shown only in this response; store it now")
+
+
+class ApiKeyListOut(BaseModel):
+    items: list[ApiKeyOut]
+
+
+# --- webhooks ---------------------------------------------------------------------
+
+
+class WebhookIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=500, description="http:// or https://")
+    events: list[EventType] = Field(min_length=1)
+
+
+class WebhookPath(BaseModel):
+    webhook_id: RowId
+
+
+class DeliveryPath(BaseModel):
+    delivery_id: RowId
+
+
+class WebhookOut(BaseModel):
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class NewWebhookOut(WebhookOut):
+    secret: str = Field(description="The HMAC key; shown only in this response")
+
+
+class WebhookListOut(BaseModel):
+    items: list[WebhookOut]
+
+
+class DeliveryAttemptOut(BaseModel):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    event_type: str
+    created_at: datetime
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    tries: list[DeliveryAttemptOut]
+
+
+class DeliveryListOut(BaseModel):
+    items: list[DeliveryOut]

@@ -1,0 +1,107 @@
+"""Page forms of the final selection (Flask-WTF: CSRF on every unsafe one)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..clock import parse_wib, to_wib
+from .selection import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE, RuleData
+from .selection_models import SelectionMethod, SelectionRule
+
+WIB_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _wib_datetime(form: FlaskForm, field: Field) -> None:
+    try:
+        parse_wib(field.data or "")
+    except ValueError:
+        raise ValidationError(_l("Tanggal dan jam tidak valid.")) from None
+
+
+class RuleForm(FlaskForm):
+    """The rule; one "minimum" input per blueprint category is added by `rule_form`."""
+
+    method = RadioField(
+        _l("Cara penetapan kelulusan"),
+        choices=[
+            SelectChoice(SelectionMethod.QUOTA.value, _l("Kuota: N peringkat teratas lulus")),
+            SelectChoice(SelectionMethod.THRESHOLD.value, _l("Ambang batas: skor total minimal")),
+        ],
+        default=SelectionMethod.QUOTA.value,
+        validators=[DataRequired()],
+    )
+    quota = IntegerField(
+        _l("Kuota (orang)"), validators=[Optional(), NumberRange(min=1, max=MAX_QUOTA)]
+    )
+    threshold = StringField(_l("Skor total minimal"), validators=[Optional(), Length(max=12)])
+
+    categories: ClassVar[list[str]] = []
+
+    def minimum_fields(self) -> list[tuple[str, Field]]:
+        return [(slug, getattr(self, f"min_{n}")) for n, slug in enumerate(self.categories)]
+
+    def to_data(self) -> RuleData:
+        return RuleData(
+            method=self.method.data,
+            quota=self.quota.data,
+            threshold=(self.threshold.data or "").strip() or None,
+            category_minimums={slug: (f.data or "").strip() for slug, f in self.minimum_fields()},
+        )
+
+    def fill(self, rule: SelectionRule) -> None:
+        self.method.data = rule.method
+        self.quota.data = rule.quota
+        self.threshold.data = "" if rule.threshold is None else str(rule.threshold)
+        for slug, field in self.minimum_fields():
+            field.data = (rule.category_minimums or {}).get(slug, "")
+
+    def show_service_errors(self, details: dict[str, Any] | None) -> None:
+        for key, message in (details or {}).items():
+            field = getattr(self, key, None)
+            if isinstance(field, Field):
+                field.errors = [*field.errors, message]
+            elif key == "category_minimums" and self.categories:
+                first = self.minimum_fields()[0][1]
+                first.errors = [*first.errors, message]
+
+
+def rule_form(categories: list[str], **kwargs: Any) -> RuleForm:
+    """A RuleForm with a minimum-score input for each category of the blueprint."""
+    attributes: dict[str, Any] = {"categories": list(categories)}
+    for n, slug in enumerate(categories):
+        attributes[f"min_{n}"] = StringField(
+            _l("Nilai minimal %(category)s (boleh kosong)", category=slug),
+            validators=[Optional(), Length(max=12)],
+        )
+    return type("CategoryRuleForm", (RuleForm,), attributes)(**kwargs)
+
+
+class ScheduleForm(FlaskForm):
+    announcement_at = StringField(
+        _l("Waktu pengumuman (WIB)"),
+        validators=[DataRequired(), _wib_datetime],
+        render_kw={"type": "datetime-local"},
+    )
+
+    def fill(self, announcement_at: Any) -> None:
+        if announcement_at is not None and not self.announcement_at.data:
+            self.announcement_at.data = to_wib(announcement_at).strftime(WIB_INPUT_FORMAT)
+
+
+class ReviewForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Alasan permintaan peninjauan"),
+        validators=[DataRequired(), Length(min=REVIEW_REASON_RANGE[0], max=REVIEW_REASON_RANGE[1])],
+    )
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(
+        _l("Jawaban"), validators=[DataRequired(), Length(max=MAX_ANSWER_LENGTH)]
+    )

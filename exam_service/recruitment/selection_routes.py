@@ -1,0 +1,413 @@
+"""Final selection views: the rule, preview and schedule (admins), the outcome and
+review requests (candidates), and the public, printable announcement."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_openapi3 import validate_request
+
+from ..api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..auth import admin_required, candidate_required
+from ..clock import parse_wib
+from ..errors import Invalid, ServiceError
+from ..feeds.service import decimal_text
+from . import selection
+from .selection_forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
+from .selection_models import ReviewRequest
+from .selection_schemas import (
+    ActivityPath,
+    AdminReviewListOut,
+    AdminReviewOut,
+    AnswerIn,
+    ApplicationPath,
+    MyResultOut,
+    PreviewOut,
+    PreviewRowOut,
+    ReviewIn,
+    ReviewOut,
+    ReviewPath,
+    RuleIn,
+    ScheduleIn,
+    SelectionOut,
+)
+
+api = api_blueprint("selection_api", __name__, "final selection")
+pages = Blueprint("selection", __name__)
+
+
+# --- serialising --------------------------------------------------------------------------
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
+def _minimums(minimums: dict[str, str]) -> dict[str, str]:
+    return {slug: decimal_text(Decimal(value)) for slug, value in minimums.items()}
+
+
+def _selection_out(state: selection.SelectionState) -> SelectionOut:
+    rule, activity = state.rule, state.activity
+    return SelectionOut(
+        activity_id=activity.id,
+        method=rule.method if rule else None,
+        quota=rule.quota if rule else None,
+        threshold=_text(rule.threshold) if rule else None,
+        category_minimums=_minimums(rule.category_minimums) if rule else {},
+        categories=state.categories,
+        announcement_at=activity.announcement_at,
+        scheduled=state.scheduled,
+        published_at=rule.published_at if rule else None,
+        tie_break_rule=str(selection.TIE_BREAK_RULE),
+    )
+
+
+def _preview_row(row: selection.Ranked) -> PreviewRowOut:
+    c = row.candidate
+    return PreviewRowOut(
+        application_id=c.application_id,
+        full_name=c.full_name,
+        nik=c.masked_nik,
+        attempt_id=c.attempt_id,
+        score=_text(c.score),
+        max_score=_text(c.max_score),
+        category_scores={k: decimal_text(v) for k, v in c.category_scores.items()},
+        finished_at=c.finished_at,
+        rank=row.rank,
+        passed=row.passed,
+        reason=row.reason.value,
+    )
+
+
+def _review_out(review: ReviewRequest) -> ReviewOut:
+    return ReviewOut(
+        id=review.id,
+        application_id=review.application_id,
+        reason=review.reason,
+        created_at=review.created_at,
+        answer=review.answer,
+        answered_at=review.answered_at,
+    )
+
+
+def _admin_review_out(row: selection.ReviewRow) -> AdminReviewOut:
+    outcome = None
+    if row.outcome is not None:
+        outcome = "passed" if row.outcome.passed else "not_passed"
+    return AdminReviewOut(
+        **_review_out(row.review).model_dump(),
+        full_name=row.full_name,
+        nik=row.masked_nik,
+        outcome=outcome,
+    )
+
+
+# --- JSON API: admins -----------------------------------------------------------------------
+
+
+@api.get(
+    "/admin/activities/<int:activity_id>/selection",
+    responses=responses(200, SelectionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_selection(path: ActivityPath) -> Response:
+    return json_response(_selection_out(selection.state_for_admin(current_user, path.activity_id)))
+
+
+@api.put(
+    "/admin/activities/<int:activity_id>/selection",
+    responses=responses(200, SelectionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_set_rule(path: ActivityPath, body: RuleIn) -> Response:
+    """Quota (top N) or a threshold on the total, optional minimums per category."""
+    data = selection.RuleData(body.method, body.quota, body.threshold, body.category_minimums)
+    selection.set_rule(current_user, path.activity_id, data)
+    return json_response(_selection_out(selection.state_for_admin(current_user, path.activity_id)))
+
+
+@api.get(
+    "/admin/activities/<int:activity_id>/selection/preview",
+    responses=responses(200, PreviewOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_preview(path: ActivityPath) -> Response:
+    """Who passes under the current rule and scores; nothing is published."""
+    rows = selection.preview(current_user, path.activity_id)
+    state = selection.state_for_admin(current_user, path.activity_id)
+    return json_response(
+        PreviewOut(
+            selection=_selection_out(state),
+            passed_count=sum(r.passed for r in rows),
+            rows=[_preview_row(r) for r in rows],
+        )
+    )
+
+
+@api.post(
+    "/admin/activities/<int:activity_id>/selection/schedule",
+    responses=responses(200, SelectionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_schedule(path: ActivityPath, body: ScheduleIn) -> Response:
+    """Publish the outcome at `announcement_at` (also the activity's announcement date)."""
+    selection.schedule(current_user, path.activity_id, body.announcement_at)
+    return json_response(_selection_out(selection.state_for_admin(current_user, path.activity_id)))
+
+
+@api.delete(
+    "/admin/activities/<int:activity_id>/selection/schedule",
+    responses=responses(200, SelectionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_unschedule(path: ActivityPath) -> Response:
+    selection.unschedule(current_user, path.activity_id)
+    return json_response(_selection_out(selection.state_for_admin(current_user, path.activity_id)))
+
+
+@api.get(
+    "/admin/activities/<int:activity_id>/review-requests",
+    responses=responses(200, AdminReviewListOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_reviews(path: ActivityPath) -> Response:
+    rows = selection.reviews_for_admin(current_user, path.activity_id)
+    return json_response(AdminReviewListOut(items=[_admin_review_out(r) for r in rows]))
+
+
+@api.post(
+    "/admin/review-requests/<int:review_id>/answer",
+    responses=responses(200, ReviewOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_answer_review(path: ReviewPath, body: AnswerIn) -> Response:
+    return json_response(
+        _review_out(selection.answer_review(current_user, path.review_id, body.answer))
+    )
+
+
+# --- JSON API: candidates ---------------------------------------------------------------------
+
+
+def _my_result_out(user: Any, application_id: int) -> MyResultOut:
+    application, result = selection.my_result(user, application_id)
+    review = selection.my_review(user, application_id)
+    return MyResultOut(
+        application_id=application.id,
+        published=result is not None,
+        status=result.status.value if result else None,
+        published_at=result.published_at if result else None,
+        score=_text(result.score) if result else None,
+        max_score=_text(result.max_score) if result else None,
+        rank=result.rank if result else None,
+        review=_review_out(review) if review else None,
+    )
+
+
+@api.get(
+    "/me/applications/<int:application_id>/result",
+    responses=responses(200, MyResultOut),
+    security=SESSION_AUTH,
+)
+@candidate_required
+@validate_request()
+def api_my_result(path: ApplicationPath) -> Response:
+    """The final result once announced; before, `published` is false and nothing else shows."""
+    return json_response(_my_result_out(current_user, path.application_id))
+
+
+@api.post(
+    "/me/applications/<int:application_id>/review-request",
+    responses=responses(201, ReviewOut),
+    security=SESSION_AUTH,
+)
+@candidate_required
+@validate_request()
+def api_request_review(path: ApplicationPath, body: ReviewIn) -> Response:
+    """Ask for a human review of the announced result (once per application)."""
+    review = selection.request_review(current_user, path.application_id, body.reason)
+    return json_response(_review_out(review), 201)
+
+
+# --- pages: admins --------------------------------------------------------------------------
+
+
+@pages.route("/admin/kegiatan/<int:activity_id>/seleksi-akhir", methods=["GET", "POST"])
+@admin_required
+def admin_selection(activity_id: int) -> Any:
+    """The rule (a form posting to this page), the schedule and the preview."""
+    state = selection.state_for_admin(current_user, activity_id)
+    form = rule_form(state.categories)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            selection.set_rule(current_user, activity_id, form.to_data())
+        except Invalid as e:
+            form.show_service_errors(e.details)
+            status = 422
+        except ServiceError as e:
+            flash(e.message, "error")
+            return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
+        else:
+            flash(_("Aturan seleksi akhir telah disimpan."), "success")
+            return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
+    elif form.errors:
+        status = 422
+    elif request.method == "GET" and state.rule is not None:
+        form.fill(state.rule)
+    return _selection_page(activity_id, form, ScheduleForm(), status)
+
+
+def _selection_page(activity_id: int, form: Any, schedule_form: ScheduleForm, status: int) -> Any:
+    state = selection.state_for_admin(current_user, activity_id)
+    rows = selection.preview(current_user, activity_id) if state.rule is not None else []
+    schedule_form.fill(state.activity.announcement_at)
+    return (
+        render_template(
+            "selection/admin.html",
+            state=state,
+            form=form,
+            schedule_form=schedule_form,
+            rows=rows,
+            passed_count=sum(r.passed for r in rows),
+            tie_break_rule=selection.TIE_BREAK_RULE,
+        ),
+        status,
+    )
+
+
+@pages.route("/admin/kegiatan/<int:activity_id>/seleksi-akhir/jadwal", methods=["POST"])
+@admin_required
+def admin_schedule(activity_id: int) -> Any:
+    schedule_form = ScheduleForm()
+    if schedule_form.validate_on_submit():
+        try:
+            selection.schedule(
+                current_user, activity_id, parse_wib(schedule_form.announcement_at.data)
+            )
+        except Invalid as e:
+            schedule_form.announcement_at.errors = [
+                *schedule_form.announcement_at.errors,
+                e.message,
+            ]
+        except ServiceError as e:
+            flash(e.message, "error")
+            return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
+        else:
+            flash(_("Pengumuman hasil akhir telah dijadwalkan."), "success")
+            return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
+    state = selection.state_for_admin(current_user, activity_id)
+    form = rule_form(state.categories)
+    if state.rule is not None:
+        form.fill(state.rule)
+    return _selection_page(activity_id, form, schedule_form, 422)
+
+
+@pages.route("/admin/kegiatan/<int:activity_id>/seleksi-akhir/batal", methods=["POST"])
+@admin_required
+def admin_unschedule(activity_id: int) -> Any:
+    try:
+        selection.unschedule(current_user, activity_id)
+    except ServiceError as e:
+        flash(e.message, "error")
+    else:
+        flash(_("Jadwal pengumuman dibatalkan."), "success")
+    return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
+
+
+@pages.route("/admin/kegiatan/<int:activity_id>/peninjauan")
+@admin_required
+def admin_reviews(activity_id: int) -> Any:
+    state = selection.state_for_admin(current_user, activity_id)
+    return render_template(
+        "selection/reviews.html",
+        activity=state.activity,
+        rows=selection.reviews_for_admin(current_user, activity_id),
+        form=AnswerForm(),
+    )
+
+
+@pages.route("/admin/peninjauan/<int:review_id>/jawab", methods=["POST"])
+@admin_required
+def admin_answer_review(review_id: int) -> Any:
+    form = AnswerForm()
+    if not form.validate():
+        flash(next(iter(form.errors.values()))[0], "error")
+    else:
+        try:
+            selection.answer_review(current_user, review_id, form.answer.data)
+        except (Invalid, ServiceError) as e:
+            if e.status == 404:
+                raise
+            flash(e.message, "error")
+        else:
+            flash(_("Jawaban telah dikirim."), "success")
+    activity_id = request.form.get("activity_id", type=int)
+    if activity_id is None:
+        return redirect(url_for("recruitment.admin_activities"), 303)
+    return redirect(url_for(".admin_reviews", activity_id=activity_id), 303)
+
+
+# --- pages: candidates and the public ---------------------------------------------------------
+
+
+@pages.route("/lamaran/<int:application_id>/hasil", methods=["GET", "POST"])
+@candidate_required
+def my_result_page(application_id: int) -> Any:
+    """The announced result and, once announced, the request for a human review."""
+    form = ReviewForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            selection.request_review(current_user, application_id, form.reason.data)
+        except Invalid as e:
+            form.reason.errors = [*form.reason.errors, e.message]
+            status = 422
+        except ServiceError as e:
+            if e.status == 404:
+                raise
+            flash(e.message, "error")
+            return redirect(url_for(".my_result_page", application_id=application_id), 303)
+        else:
+            flash(_("Permintaan peninjauan telah dikirim."), "success")
+            return redirect(url_for(".my_result_page", application_id=application_id), 303)
+    elif form.errors:
+        status = 422
+    application, result = selection.my_result(current_user, application_id)
+    return (
+        render_template(
+            "selection/my_result.html",
+            application=application,
+            result=result,
+            review=selection.my_review(current_user, application_id),
+            form=form,
+        ),
+        status,
+    )
+
+
+@pages.route("/pengumuman/<int:activity_id>")
+def announcement_page(activity_id: int) -> Any:
+    """Public and printable: who passed (names, masked NIKs), once announced."""
+    return render_template(
+        "selection/announcement.html", announcement=selection.announcement(activity_id)
+    )
