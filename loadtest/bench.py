@@ -1,0 +1,817 @@
+"""The benchmark: the real server on this machine, the locust scenarios, then the checks.
+
+    make bench                                  # or: python -m loadtest.bench
+    python -m loadtest.bench --scale 0.5        # half the candidates
+    python -m loadtest.bench --profile smoke    # a minute, tiny numbers
+
+It RESETS the database and FLUSHES the Redis database it is given (defaults:
+PostgreSQL `exam_bench` on 127.0.0.1 and Redis db 8; `--database-url`,
+`--redis-url` or BENCH_DATABASE_URL / BENCH_REDIS_URL), refusing a database whose
+name contains neither "bench" nor "test" unless `--force`. Then it starts gunicorn
+with the repository's gunicorn.conf.py and the finishing worker
+(`flask --app exam_service worker`) on 127.0.0.1, and runs each scenario: seed
+(loadtest.seed), locust headless (loadtest/locustfile.py), correctness checks
+(loadtest.checks). In the same run it measures the trivial /healthz of the same
+app in the same closed loop as the answer saves: the ceiling of Flask on this
+machine, against which throughput is reported as a ratio (absolute numbers on a
+shared machine are noise; a ratio measured minutes apart is much less so).
+Results go to loadtest/results/ as JSON and a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from . import checks
+from .checks import ANSWERS_CHECK, Check
+from .seed import Seeded, SeedSpec, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/exam_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
+# Rate limits sized for one address sending every request of thousands of candidates.
+UNLIMITED = "1000000 per hour"
+# Seconds of login work per candidate (argon2 at ~0.1 s of CPU on two cores), for time limits.
+LOGIN_SECONDS = 0.1
+
+# The targets of the issue (docs/performance.md explains each).
+SAVE_RATIO_TARGET = 0.5
+SAVE_P99_TARGET_MS = 100
+START_P99_TARGET_MS = 1000
+REDIS_BYTES_TARGET = 4096
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of one benchmark run."""
+
+    registrations: int = 100
+    booking_candidates: int = 2000
+    booking_sessions: int = 4
+    booking_seats: int = 125  # per session: 500 seats for 2,000 candidates
+    # The start storm: candidates start within `start_window` seconds, then answer at the
+    # pace of the real test (`real_test_duration`) for `real_pace_seconds`.
+    start_candidates: int = 1000
+    start_window: float = 10.0
+    real_test_duration: int = 3600
+    real_pace_seconds: float = 120.0
+    # The whole test, compressed into `steady_duration` seconds.
+    steady_candidates: int = 300
+    steady_duration: int = 120
+    flood_users: int = 40
+    measure_seconds: float = 15.0
+    pollers: int = 5
+
+    def scaled(self, factor: float) -> Profile:
+        def n(value: int) -> int:
+            return max(2, round(value * factor))
+
+        return replace(
+            self,
+            registrations=n(self.registrations),
+            booking_candidates=n(self.booking_candidates),
+            booking_seats=n(self.booking_seats),
+            start_candidates=n(self.start_candidates),
+            steady_candidates=n(self.steady_candidates),
+        )
+
+
+PROFILES = {
+    "full": Profile(),
+    "smoke": Profile(
+        registrations=10,
+        booking_candidates=20,
+        booking_sessions=2,
+        booking_seats=5,
+        start_candidates=20,
+        start_window=2.0,
+        real_test_duration=60,
+        real_pace_seconds=5.0,
+        steady_candidates=20,
+        steady_duration=20,
+        flood_users=5,
+        measure_seconds=3.0,
+        pollers=2,
+    ),
+}
+
+
+@dataclass
+class Target:
+    name: str
+    goal: str
+    measured: str
+    passed: bool
+
+
+@dataclass
+class Scenario:
+    name: str
+    users: int
+    wall_seconds: float = 0.0
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    # Request names measured in a closed loop (saturated): their req/s is a capacity.
+    saturated: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["checks"] = [c.to_json() for c in self.checks]
+        data["passed"] = self.passed
+        return data
+
+
+class LocustFailed(RuntimeError):
+    pass
+
+
+class Bench:
+    """Runs the scenarios against a server at `url` whose back ends `app` shares."""
+
+    def __init__(self, app: Flask, url: str, workdir: Path, profile: Profile) -> None:
+        self.app = app
+        self.url = url
+        self.workdir = workdir
+        self.profile = profile
+        self.scenarios: list[Scenario] = []
+        self.targets: list[Target] = []
+        self.reference_rps: list[float] = []
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def seed(self, spec: SeedSpec) -> tuple[Seeded, Path]:
+        with self.app.app_context():
+            seeded = seed(spec)
+        path = self.workdir / f"seed-{seeded.tag}.json"
+        path.write_text(json.dumps(seeded.to_json()))
+        return seeded, path
+
+    def locust(
+        self,
+        user_class: str,
+        users: int,
+        seed_file: Path | None,
+        run_seconds: float,
+        *options: str,
+    ) -> dict[str, Any]:
+        """One headless locust run in its own process; returns its report."""
+        report = self.workdir / f"report-{user_class}-{secrets.token_hex(3)}.json"
+        log = self.workdir / f"locust-{user_class}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            self.url,
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(min(users, 500)),
+            "--run-time",
+            f"{int(run_seconds)}s",
+            "--stop-timeout",
+            "10",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--report-file",
+            str(report),
+            *(["--seed-file", str(seed_file)] if seed_file else []),
+            *options,
+            user_class,
+        ]
+        with log.open("a") as out:
+            finished = subprocess.run(  # noqa: S603 (our interpreter, fixed arguments)
+                command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=run_seconds + 60
+            )
+        if not report.exists():
+            raise LocustFailed(f"locust {user_class} wrote no report (exit {finished.returncode})")
+        return json.loads(report.read_text())
+
+    def scenario(self, name: str, users: int, report: dict[str, Any], began: float) -> Scenario:
+        result = Scenario(
+            name=name,
+            users=users,
+            wall_seconds=round(time.monotonic() - began, 1),
+            requests=report["requests"],
+            outcomes=report["outcomes"],
+            errors=report["errors"],
+        )
+        self.scenarios.append(result)
+        return result
+
+    def target(self, name: str, goal: str, measured: str, passed: bool) -> None:
+        self.targets.append(Target(name, goal, measured, passed))
+
+    def login_seconds(self, candidates: int) -> float:
+        return candidates * LOGIN_SECONDS * 2 + 30
+
+    # --- scenarios ------------------------------------------------------------------
+
+    def registration(self) -> None:
+        users = self.profile.registrations
+        began = time.monotonic()
+        report = self.locust("RegistrationBurst", users, None, users * LOGIN_SECONDS * 3 + 60)
+        result = self.scenario("registration burst", users, report, began)
+        with self.app.app_context():
+            result.checks.append(checks.check_registrations(report["registered"]))
+            result.checks.append(
+                Check(
+                    "every registration acknowledged",
+                    len(report["registered"]) == users,
+                    f"{len(report['registered'])}/{users} answered 201",
+                )
+            )
+
+    def booking(self) -> None:
+        p = self.profile
+        seats = p.booking_sessions * p.booking_seats
+        seeded, path = self.seed(
+            SeedSpec(
+                candidates=p.booking_candidates,
+                sessions=p.booking_sessions,
+                capacity=p.booking_seats,
+                starts_in_seconds=86_400,
+            )
+        )
+        began = time.monotonic()
+        report = self.locust(
+            "BookingStorm", p.booking_candidates, path, self.login_seconds(p.booking_candidates)
+        )
+        result = self.scenario("booking storm", p.booking_candidates, report, began)
+        expected = min(seats, p.booking_candidates)
+        with self.app.app_context():
+            found = checks.check_bookings(seeded.activity_id, report["bookings"], expected)
+        result.checks.extend(found)
+        self.target(
+            "booking storm",
+            f"{p.booking_candidates} candidates, {seats} seats: exactly {expected} bookings",
+            f"{len(report['bookings'])} bookings acknowledged; checks "
+            + ("passed" if all(c.passed for c in found) else "FAILED"),
+            all(c.passed for c in found),
+        )
+
+    def start_storm(self) -> None:
+        """Candidates start within the window, then answer at the real test's pace.
+
+        The test is not compressed here: the answer-save latency target is about
+        realistic think time. The candidates leave after `real_pace_seconds`, their
+        tests still running.
+        """
+        p = self.profile
+        seeded, path = self.seed(
+            SeedSpec(
+                candidates=p.start_candidates,
+                duration_seconds=p.real_test_duration,
+                starts_in_seconds=-30,
+                book=True,
+            )
+        )
+        began = time.monotonic()
+        window = p.start_window + p.real_pace_seconds
+        report = self.locust(
+            "SteadyCandidate",
+            p.start_candidates,
+            path,
+            self.login_seconds(p.start_candidates) + window,
+            "--start-window",
+            str(p.start_window),
+            "--answer-for",
+            str(window),
+        )
+        result = self.scenario("start storm, then the real pace", p.start_candidates, report, began)
+        with self.app.app_context():
+            result.checks.append(checks.check_started(seeded.session_ids, p.start_candidates))
+            result.checks.append(checks.check_answers(report["acks"]))
+        start = report["requests"].get("start attempt", {})
+        started = report["outcomes"].get("started", 0)
+        self.target(
+            "start storm",
+            f"{p.start_candidates} candidates start within {p.start_window:g} s, "
+            f"p99 < {START_P99_TARGET_MS} ms",
+            f"{started} started, p99 {start.get('p99', '-')} ms, "
+            f"{start.get('failures', '-')} errors",
+            started == p.start_candidates
+            and not start.get("failures")
+            and start.get("p99", 1e9) < START_P99_TARGET_MS,
+        )
+        save = report["requests"].get("save answer", {})
+        self.target(
+            "answer save latency",
+            f"p99 < {SAVE_P99_TARGET_MS} ms, {p.start_candidates} candidates in a "
+            f"{p.real_test_duration // 60}-minute test",
+            f"p99 {save.get('p99', '-')} ms over {save.get('count', 0)} saves "
+            f"({save.get('rps', '-')} req/s), {save.get('failures', '-')} errors",
+            bool(save.get("count"))
+            and not save.get("failures")
+            and save.get("p99", 1e9) < SAVE_P99_TARGET_MS,
+        )
+
+    def steady(self) -> Seeded:
+        """The whole test compressed into `steady_duration`: submits, time-outs, reloads."""
+        p = self.profile
+        seeded, path = self.seed(
+            SeedSpec(
+                candidates=p.steady_candidates,
+                duration_seconds=p.steady_duration,
+                starts_in_seconds=-30,
+                book=True,
+                api_key=True,
+            )
+        )
+        began = time.monotonic()
+        report = self.locust(
+            "SteadyCandidate",
+            p.steady_candidates,
+            path,
+            self.login_seconds(p.steady_candidates) + p.start_window + p.steady_duration,
+            "--start-window",
+            str(p.start_window),
+        )
+        result = self.scenario("steady test, compressed", p.steady_candidates, report, began)
+        with self.app.app_context():
+            per_attempt, attempts = checks.redis_bytes_per_attempt(seeded.session_ids)
+            result.checks.append(checks.check_started(seeded.session_ids, p.steady_candidates))
+            result.checks.append(checks.check_answers(report["acks"]))
+            result.checks.append(
+                Check(
+                    "reloads show the acknowledged answers",
+                    not report["outcomes"].get("reload_mismatch"),
+                    f"{report['outcomes'].get('reloaded', 0)} reloads, "
+                    f"{report['outcomes'].get('reload_mismatch', 0)} showed other answers",
+                )
+            )
+            result.checks.append(
+                checks.wait_until_graded(
+                    seeded.session_ids, timeout=p.steady_duration + p.start_window + 60
+                )
+            )
+        self.target(
+            "Redis memory per active attempt",
+            f"< {REDIS_BYTES_TARGET} bytes",
+            f"{per_attempt:.0f} bytes (mean of {attempts} fully answered attempts)",
+            0 < per_attempt < REDIS_BYTES_TARGET,
+        )
+        return seeded
+
+    def answers_target(self) -> None:
+        """Zero acknowledged answers lost, over every scenario that saved answers."""
+        found = [(s.name, c) for s in self.scenarios for c in s.checks if c.name == ANSWERS_CHECK]
+        if found:
+            self.target(
+                "acknowledged answers lost",
+                "zero",
+                "; ".join(f"{name}: {c.detail}" for name, c in found),
+                all(c.passed for _name, c in found),
+            )
+
+    def results_feed(self, steady: Seeded) -> None:
+        p = self.profile
+        path = self.workdir / f"seed-{steady.tag}.json"
+        began = time.monotonic()
+        report = self.locust(
+            "ResultsPoller",
+            p.pollers,
+            path,
+            p.measure_seconds + 60,
+            "--measure-seconds",
+            str(p.measure_seconds),
+        )
+        result = self.scenario("results feed polling", p.pollers, report, began)
+        result.saturated = ["results page"]
+        with self.app.app_context():
+            result.checks.append(
+                checks.check_results_feed(steady.office_id, report["first_passes"])
+            )
+
+    def reference(self) -> None:
+        p = self.profile
+        began = time.monotonic()
+        report = self.locust(
+            "HealthzFlood",
+            p.flood_users,
+            None,
+            p.measure_seconds + 60,
+            "--measure-seconds",
+            str(p.measure_seconds),
+        )
+        result = self.scenario("reference: GET /healthz", p.flood_users, report, began)
+        result.saturated = ["healthz"]
+        healthz = report["requests"].get("healthz", {})
+        self.reference_rps.append(healthz.get("rps", 0.0))
+        result.checks.append(
+            Check("no errors", not healthz.get("failures"), f"{healthz.get('failures')} errors")
+        )
+
+    def throughput(self) -> None:
+        """Saturated answer saves, after the same loop on GET /api/v1/me (login, nothing else)."""
+        p = self.profile
+        _seeded, path = self.seed(
+            SeedSpec(candidates=p.flood_users, duration_seconds=3600, book=True)
+        )
+        run_seconds = self.login_seconds(p.flood_users) + p.measure_seconds
+        measure = ("--measure-seconds", str(p.measure_seconds))
+        began = time.monotonic()
+        report = self.locust("SessionFlood", p.flood_users, path, run_seconds, *measure)
+        result = self.scenario("logged-in GET /api/v1/me", p.flood_users, report, began)
+        result.saturated = ["me"]
+        me = report["requests"].get("me", {})
+        result.checks.append(
+            Check("no errors", not me.get("failures"), f"{me.get('failures')} errors")
+        )
+        began = time.monotonic()
+        report = self.locust("AnswerFlood", p.flood_users, path, run_seconds, *measure)
+        result = self.scenario("answer saves, saturated", p.flood_users, report, began)
+        result.saturated = ["save answer"]
+        with self.app.app_context():
+            result.checks.append(checks.check_answers(report["acks"]))
+
+    def throughput_target(self) -> None:
+        flood = next((s for s in self.scenarios if s.name == "answer saves, saturated"), None)
+        if flood is None or not self.reference_rps:
+            return
+        saves = flood.requests.get("save answer", {}).get("rps", 0.0)
+        reference = self.reference_ratio_base()
+        ratio = saves / reference if reference else 0.0
+        self.target(
+            "answer-save throughput",
+            f">= {SAVE_RATIO_TARGET} of GET /healthz",
+            f"{saves:.0f} vs {reference:.0f} req/s: {ratio:.2f}",
+            ratio >= SAVE_RATIO_TARGET,
+        )
+
+    def reference_ratio_base(self) -> float:
+        """The mean of the reference runs just before and just after the saturated saves."""
+        return sum(self.reference_rps) / len(self.reference_rps) if self.reference_rps else 0.0
+
+    def run_all(self, only: set[str] | None = None) -> None:
+        wanted = only or set(SCENARIOS)
+        if "registration" in wanted:
+            self.registration()
+        if "booking" in wanted:
+            self.booking()
+        if "start" in wanted:
+            self.start_storm()
+        if {"steady", "results"} & wanted:
+            steady = self.steady()
+            if "results" in wanted:
+                self.results_feed(steady)
+        if "throughput" in wanted:
+            self.reference()
+            self.throughput()
+            self.reference()
+            self.throughput_target()
+        self.answers_target()
+
+
+SCENARIOS = ("registration", "booking", "start", "steady", "results", "throughput")
+
+
+# --- the machine and its servers ----------------------------------------------------------
+
+
+def machine(app: Flask, workers: str, threads: str) -> dict[str, Any]:
+    from exam_service.extensions import db, redis_store
+
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kb = int(meminfo.read_text().split()[1])
+        memory = f"{total_kb / 1024 / 1024:.0f} GiB"
+    with app.app_context():
+        database = (
+            db.session.execute(text("SHOW server_version")).scalar()
+            if (db.engine.dialect.name == "postgresql")
+            else "SQLite"
+        )
+        db.session.remove()
+        redis_version = redis_store.client.info("server").get("redis_version")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "database": f"PostgreSQL {database}" if database != "SQLite" else database,
+        "redis": redis_version,
+        "gunicorn": f"{workers} gthread workers x {threads} threads (gunicorn.conf.py)",
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    import urllib.request
+
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited while starting")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the server did not become ready")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=25)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@contextmanager
+def servers(env: dict[str, str], port: int, workdir: Path) -> Iterator[str]:
+    """gunicorn (the repository's config) and the finishing worker, stopped on the way out."""
+    url = f"http://127.0.0.1:{port}"
+    log = (workdir / "server.log").open("a")
+    gunicorn = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "exam_service:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "exam_service", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_ready(url, gunicorn)
+        yield url
+    finally:
+        _stop(worker)
+        _stop(gunicorn)
+        log.close()
+
+
+def ensure_database(url: str) -> None:
+    """Create the (PostgreSQL) database when it does not exist yet."""
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("postgresql"):
+        return
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        engine.dispose()
+
+
+def reset_backends(app: Flask) -> None:
+    """An empty schema at the newest migration, and an empty Redis database."""
+    from flask_migrate import upgrade
+
+    from exam_service.extensions import db, redis_store
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        db.session.remove()
+        redis_store.client.flushdb()
+
+
+def server_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "EXAM_INSTANCE_PATH": str(workdir / "instance"),
+        "MAIL_OUTBOX": str(workdir / "outbox"),
+        "UPLOAD_FOLDER": str(workdir / "uploads"),
+        "LOGIN_ADDRESS_RATE_LIMIT": UNLIMITED,
+        "LOGIN_RATE_LIMIT": UNLIMITED,
+        "REGISTER_RATE_LIMIT": UNLIMITED,
+        "RESEND_RATE_LIMIT": UNLIMITED,
+    }
+    if args.workers:
+        env["GUNICORN_WORKERS"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    return env
+
+
+# --- the report ------------------------------------------------------------------------
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    reference = results["reference_rps"]
+    lines = [
+        f"# Benchmark {results['started_at']}",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python "
+        f"{m['python']}; {m['database']}; Redis {m['redis']}; {m['gunicorn']}. The load "
+        f"generator (locust, one process) runs on the same machine. Load average at start: "
+        f"{' '.join(f'{x:.2f}' for x in m['load_average_at_start'])}. Profile "
+        f"`{results['profile_name']}`, scale {results['scale']}; total "
+        f"{results['wall_seconds']:.0f} s.",
+        "",
+        "| scenario | users | request | count | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| ratio to /healthz |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in results["scenarios"]:
+        for name, r in s["requests"].items():
+            ratio = f"{r['rps'] / reference:.2f}" if name in s["saturated"] and reference else "-"
+            lines.append(
+                f"| {s['name']} | {s['users']} | {name} | {r['count']} | {r['rps']} | {r['p50']} "
+                f"| {r['p95']} | {r['p99']} | {r['failures']} | {ratio} |"
+            )
+    lines += [
+        "",
+        "req/s is a capacity only where the ratio is given (closed loop, no think time);",
+        "elsewhere it is the load the scenario offered. Logins happen before each scenario's",
+        "barrier and are not counted.",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---|---|---|",
+    ]
+    for t in results["targets"]:
+        lines.append(
+            f"| {t['name']} | {t['goal']} | {t['measured']} | {'yes' if t['passed'] else 'NO'} |"
+        )
+    lines += ["", "| scenario | check | passed | detail |", "|---|---|---|---|"]
+    for s in results["scenarios"]:
+        for c in s["checks"]:
+            lines.append(
+                f"| {s['name']} | {c['name']} | {'yes' if c['passed'] else 'NO'} | {c['detail']} |"
+            )
+    errors = [(s["name"], e) for s in results["scenarios"] for e in s["errors"]]
+    if errors:
+        lines += ["", "First errors:", ""] + [f"- {name}: `{e}`" for name, e in errors[:20]]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
+    json_path = directory / f"bench-{stamp}.json"
+    md_path = directory / f"bench-{stamp}.md"
+    json_path.write_text(json.dumps(results, indent=2, default=str))
+    md_path.write_text(markdown(results))
+    shutil.copyfile(json_path, directory / "latest.json")
+    shutil.copyfile(md_path, directory / "latest.md")
+    return json_path, md_path
+
+
+def collect(bench: Bench, info: dict[str, Any], began: float, args: argparse.Namespace) -> dict:
+    return {
+        "started_at": info.pop("started_at"),
+        "profile_name": args.profile,
+        "scale": args.scale,
+        "profile": asdict(bench.profile),
+        "machine": info,
+        "wall_seconds": round(time.monotonic() - began, 1),
+        "load_average_at_end": os.getloadavg(),
+        "reference_rps": bench.reference_ratio_base(),
+        "scenarios": [s.to_json() for s in bench.scenarios],
+        "targets": [asdict(t) for t in bench.targets],
+        "passed": all(s.passed for s in bench.scenarios),
+    }
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest.bench", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the candidate counts")
+    parser.add_argument(
+        "--only", nargs="*", choices=SCENARIOS, help="run only these scenarios (default: all)"
+    )
+    parser.add_argument(
+        "--steady-duration", type=int, default=0, help="the shortened test's duration in seconds"
+    )
+    parser.add_argument("--workers", type=int, default=0, help="GUNICORN_WORKERS for this run")
+    parser.add_argument("--threads", type=int, default=0, help="GUNICORN_THREADS for this run")
+    parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--force", action="store_true", help="reset a database not named like *bench* or *test*"
+    )
+    return parser.parse_args(argv)
+
+
+def _guard(args: argparse.Namespace) -> None:
+    name = make_url(args.database_url).database or ""
+    if not args.force and "bench" not in name and "test" not in name:
+        raise SystemExit(
+            f"refusing to reset database {name!r}: its name has neither 'bench' nor 'test' "
+            "(use --force if it really is disposable)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _guard(args)
+    ensure_database(args.database_url)
+    workdir = Path(tempfile.mkdtemp(prefix="exam-bench-"))
+    env = server_env(args, workdir)
+    os.environ.update(env)
+    from exam_service import create_app
+
+    app = create_app()
+    reset_backends(app)
+    profile = PROFILES[args.profile].scaled(args.scale)
+    if args.steady_duration:
+        profile = replace(profile, steady_duration=args.steady_duration)
+    began = time.monotonic()
+    info = machine(app, env.get("GUNICORN_WORKERS", "2"), env.get("GUNICORN_THREADS", "4"))
+    info["started_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with servers(env, args.port or _free_port(), workdir) as url:
+        bench = Bench(app, url, workdir, profile)
+        try:
+            bench.run_all(set(args.only) if args.only else None)
+        finally:
+            results = collect(bench, info, began, args)
+            json_path, md_path = write_results(results, args.results_dir)
+    print(md_path.read_text())
+    print(f"results: {json_path} and {md_path}; logs: {workdir}")
+    return 0 if results["passed"] and all(t["passed"] for t in results["targets"]) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
