@@ -16,15 +16,14 @@ from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, respon
 from ..auth import admin_required, candidate_required
 from ..clock import utcnow
 from ..errors import ServiceError
+from ..path_params import ActivityPath, AttemptPath, SessionPath
 from . import service, supervision
 from .models import Attempt, AttemptStatus
 from .schemas import (
-    ActivityPath,
     AnswerIn,
     AnswerOut,
     AnswerPath,
     AttemptOut,
-    AttemptPath,
     ExtensionIn,
     ExtensionOut,
     IntegrityEventIn,
@@ -35,7 +34,6 @@ from .schemas import (
     MonitorRowOut,
     QuestionOut,
     ReceiptOut,
-    SessionPath,
 )
 
 api = api_blueprint("exam_api", __name__, "exam")

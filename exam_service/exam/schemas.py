@@ -62,18 +62,6 @@ class IntegrityEventIn(BaseModel):
     kind: str = Field(max_length=32)
 
 
-class SessionPath(BaseModel):
-    session_id: int
-
-
-class AttemptPath(BaseModel):
-    attempt_id: int
-
-
-class ActivityPath(BaseModel):
-    activity_id: int
-
-
 class MonitorRowOut(BaseModel):
     booking_id: int
     candidate_name: str

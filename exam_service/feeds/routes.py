@@ -12,16 +12,15 @@ from flask_openapi3 import validate_request
 from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
 from ..auth import admin_required
 from ..errors import Invalid
+from ..path_params import ActivityPath, AttemptPath
 from ..recruitment.selection import state_for_admin
 from . import exports, keys, service, webhooks
 from .forms import ApiKeyForm, WebhookForm
 from .models import ApiKey, WebhookSubscription
 from .schemas import (
-    ActivityPath,
     ApiKeyIn,
     ApiKeyListOut,
     ApiKeyOut,
-    AttemptPath,
     DeliveryAttemptOut,
     DeliveryListOut,
     DeliveryOut,

@@ -6,14 +6,14 @@ Scores are exact decimal strings ("27.5"), never floats.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+# A database id: out-of-range numbers are refused (422) before they reach a query.
+from ..path_params import RowId
 from .keys import MAX_NAME_LENGTH
 
-# A database id: out-of-range numbers are refused (422) before they reach a query.
-RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Scope = Literal["results:read", "pii:read"]
 EventType = Literal["attempt.graded", "result.published"]
 
@@ -26,14 +26,6 @@ class ResultsQuery(BaseModel):
     activity_id: RowId | None = None
     graded_from: AwareDatetime | None = Field(default=None, description="graded_at >= this")
     graded_before: AwareDatetime | None = Field(default=None, description="graded_at < this")
-
-
-class ActivityPath(BaseModel):
-    activity_id: RowId
-
-
-class AttemptPath(BaseModel):
-    attempt_id: RowId
 
 
 class CandidateOut(BaseModel):

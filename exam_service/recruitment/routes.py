@@ -15,6 +15,7 @@ from ..accounts.profiles import DOCUMENT_LABELS
 from ..api import SESSION_AUTH, api_blueprint, json_response, responses
 from ..auth import admin_required, candidate_required
 from ..errors import Invalid, ServiceError
+from ..path_params import ActivityPath, ApplicationPath
 from ..scheduling.models import Booking
 from . import service
 from .forms import ActivityForm, ApplicationFilterForm, DecisionForm
@@ -23,25 +24,23 @@ from .schemas import (
     ActivityIn,
     ActivityListOut,
     ActivityOut,
-    ActivityPath,
     AdminApplicationListOut,
+    ApplicationBookingOut,
     ApplicationDetailOut,
+    ApplicationDocumentPath,
     ApplicationListOut,
     ApplicationOut,
-    ApplicationPath,
     ApplicationRowOut,
     ApplicationsQuery,
-    BookingOut,
+    CandidateDocumentOut,
+    CandidateProfileOut,
     CheckOut,
     DecisionIn,
     DecisionOut,
-    DocumentOut,
-    DocumentPath,
     EligibilityOut,
     HistoryOut,
     OpenActivityListOut,
     OpenActivityOut,
-    ProfileOut,
     TimelineStepOut,
 )
 
@@ -90,11 +89,11 @@ def _open_activity_out(activity: Activity) -> OpenActivityOut:
     )
 
 
-def _booking_out(booking: Booking | None) -> BookingOut | None:
+def _booking_out(booking: Booking | None) -> ApplicationBookingOut | None:
     if booking is None:
         return None
     session = booking.session
-    return BookingOut(
+    return ApplicationBookingOut(
         session_id=session.id,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
@@ -151,8 +150,8 @@ def _row_out(row: service.ApplicationRow) -> ApplicationRowOut:
     )
 
 
-def _profile_out(profile: Profile, user: User) -> ProfileOut:
-    return ProfileOut(
+def _profile_out(profile: Profile, user: User) -> CandidateProfileOut:
+    return CandidateProfileOut(
         nik=profile.nik,
         full_name=profile.full_name,
         email=user.email,
@@ -167,8 +166,8 @@ def _profile_out(profile: Profile, user: User) -> ProfileOut:
     )
 
 
-def _document_out(application: Application, document: Document) -> DocumentOut:
-    return DocumentOut(
+def _document_out(application: Application, document: Document) -> CandidateDocumentOut:
+    return CandidateDocumentOut(
         kind=document.kind,
         label=str(DOCUMENT_LABELS[document.kind]),
         content_type=document.content_type,
@@ -272,7 +271,7 @@ def api_admin_application(path: ApplicationPath) -> Response:
 )
 @admin_required
 @validate_request()
-def api_admin_document(path: DocumentPath) -> Response:
+def api_admin_document(path: ApplicationDocumentPath) -> Response:
     """The file itself, as an attachment (audited)."""
     return send_document(service.admin_document(current_user, path.application_id, path.kind))
 

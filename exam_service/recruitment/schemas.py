@@ -41,10 +41,6 @@ class ActivityIn(BaseModel):
     show_score_to_candidates: bool = False
 
 
-class ActivityPath(BaseModel):
-    activity_id: int
-
-
 class ActivityOut(BaseModel):
     id: int
     office_id: int
@@ -87,7 +83,7 @@ class OpenActivityListOut(BaseModel):
     items: list[OpenActivityOut]
 
 
-class BookingOut(BaseModel):
+class ApplicationBookingOut(BaseModel):
     session_id: int
     starts_at: datetime
     ends_at: datetime
@@ -112,7 +108,7 @@ class ApplicationOut(BaseModel):
     submitted_at: datetime
     decided_at: datetime | None
     decision_reason: str | None
-    booking: BookingOut | None
+    booking: ApplicationBookingOut | None
     # The published final result; null until the results module publishes it.
     result: dict[str, Any] | None = None
     timeline: list[TimelineStepOut]
@@ -120,10 +116,6 @@ class ApplicationOut(BaseModel):
 
 class ApplicationListOut(BaseModel):
     items: list[ApplicationOut]
-
-
-class ApplicationPath(BaseModel):
-    application_id: int
 
 
 class ApplicationsQuery(BaseModel):
@@ -170,7 +162,7 @@ class AdminApplicationListOut(BaseModel):
     items: list[ApplicationRowOut]
 
 
-class ProfileOut(BaseModel):
+class CandidateProfileOut(BaseModel):
     nik: str
     full_name: str
     email: str
@@ -184,7 +176,7 @@ class ProfileOut(BaseModel):
     education: str
 
 
-class DocumentOut(BaseModel):
+class CandidateDocumentOut(BaseModel):
     kind: str
     label: str
     content_type: str
@@ -208,15 +200,15 @@ class ApplicationDetailOut(BaseModel):
     submitted_at: datetime
     decided_at: datetime | None
     decision_reason: str | None
-    profile: ProfileOut
+    profile: CandidateProfileOut
     eligibility: EligibilityOut
-    documents: list[DocumentOut]
-    booking: BookingOut | None
+    documents: list[CandidateDocumentOut]
+    booking: ApplicationBookingOut | None
     timeline: list[TimelineStepOut]
     history: list[HistoryOut]
 
 
-class DocumentPath(BaseModel):
+class ApplicationDocumentPath(BaseModel):
     application_id: int
     kind: str = Field(max_length=32)
 

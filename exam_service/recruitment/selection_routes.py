@@ -16,24 +16,23 @@ from ..auth import admin_required, candidate_required
 from ..clock import parse_wib
 from ..errors import Invalid, ServiceError
 from ..feeds.service import decimal_text
+from ..path_params import ActivityPath, ApplicationPath
 from . import selection
 from .selection_forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
 from .selection_models import ReviewRequest
 from .selection_schemas import (
-    ActivityPath,
     AdminReviewListOut,
     AdminReviewOut,
-    AnswerIn,
-    ApplicationPath,
     MyResultOut,
-    PreviewOut,
     PreviewRowOut,
+    ReviewAnswerIn,
     ReviewIn,
     ReviewOut,
     ReviewPath,
     RuleIn,
     ScheduleIn,
     SelectionOut,
+    SelectionPreviewOut,
 )
 
 api = api_blueprint("selection_api", __name__, "final selection")
@@ -137,7 +136,7 @@ def api_set_rule(path: ActivityPath, body: RuleIn) -> Response:
 
 @api.get(
     "/admin/activities/<int:activity_id>/selection/preview",
-    responses=responses(200, PreviewOut),
+    responses=responses(200, SelectionPreviewOut),
     security=SESSION_AUTH,
 )
 @admin_required
@@ -147,7 +146,7 @@ def api_preview(path: ActivityPath) -> Response:
     rows = selection.preview(current_user, path.activity_id)
     state = selection.state_for_admin(current_user, path.activity_id)
     return json_response(
-        PreviewOut(
+        SelectionPreviewOut(
             selection=_selection_out(state),
             passed_count=sum(r.passed for r in rows),
             rows=[_preview_row(r) for r in rows],
@@ -199,7 +198,7 @@ def api_reviews(path: ActivityPath) -> Response:
 )
 @admin_required
 @validate_request()
-def api_answer_review(path: ReviewPath, body: AnswerIn) -> Response:
+def api_answer_review(path: ReviewPath, body: ReviewAnswerIn) -> Response:
     return json_response(
         _review_out(selection.answer_review(current_user, path.review_id, body.answer))
     )

@@ -8,18 +8,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from ..feeds.schemas import RowId
+from ..path_params import RowId
 from .selection import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE
 
 FinalStatus = Literal["passed", "not_passed"]
-
-
-class ActivityPath(BaseModel):
-    activity_id: RowId
-
-
-class ApplicationPath(BaseModel):
-    application_id: RowId
 
 
 class ReviewPath(BaseModel):
@@ -69,7 +61,7 @@ class PreviewRowOut(BaseModel):
     reason: str
 
 
-class PreviewOut(BaseModel):
+class SelectionPreviewOut(BaseModel):
     selection: SelectionOut
     passed_count: int
     rows: list[PreviewRowOut]
@@ -79,7 +71,7 @@ class ReviewIn(BaseModel):
     reason: str = Field(min_length=REVIEW_REASON_RANGE[0], max_length=REVIEW_REASON_RANGE[1])
 
 
-class AnswerIn(BaseModel):
+class ReviewAnswerIn(BaseModel):
     answer: str = Field(min_length=1, max_length=MAX_ANSWER_LENGTH)
 
 

@@ -19,10 +19,10 @@ from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, respon
 from ..auth import admin_required, candidate_required, role_required
 from ..clock import parse_wib
 from ..errors import Conflict, Invalid, NotFound, ServiceError
+from ..path_params import ActivityPath, SessionPath
 from . import service
 from .forms import ConfirmForm, SessionEditForm, SessionForm
 from .schemas import (
-    ActivityPath,
     AlreadyBookedOut,
     BookingIn,
     BookingListOut,
@@ -32,7 +32,6 @@ from .schemas import (
     SessionIn,
     SessionListOut,
     SessionOut,
-    SessionPath,
     SessionUpdateIn,
     booking_out,
     session_out,

@@ -13,14 +13,6 @@ MAX_CAPACITY = 10_000
 MAX_PLACE_LENGTH = 200
 
 
-class ActivityPath(BaseModel):
-    activity_id: int
-
-
-class SessionPath(BaseModel):
-    session_id: int
-
-
 class SessionIn(BaseModel):
     """A new session; the end is computed (start + test duration + late-entry allowance)."""
 
