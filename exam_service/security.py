@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import talisman
@@ -37,14 +37,26 @@ def init_security(app: Flask) -> None:
         # its address by sending X-Forwarded-For itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.after_request(_no_store_for_dynamic_responses)
+    # Before every other hook, the CSRF check included (it was registered earlier).
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_form_fields)
+
+
+def _refuse_nameless_form_fields() -> None:
+    """A multipart part without a name lands in request.form under the key None, on
+    which flask-wtf's CSRF check crashes (a 500): the request is malformed, so 400."""
+    if request.mimetype == "multipart/form-data" and (
+        None in request.form or None in request.files
+    ):
+        abort(400)
 
 
 def _no_store_for_dynamic_responses(response: Response) -> Response:
     """Every page and API response may hold personal data: never cache it.
 
-    Static assets (no personal data) keep their normal caching.
+    Static assets and question images (no personal data, never-reused names) keep
+    their own caching: a phone on a weak connection loads an image once.
     """
-    if not request.path.startswith("/static/"):
+    if not request.path.startswith(("/static/", "/bank-images/")):
         response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response

@@ -15,6 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from .accounts.models import Role
 from .accounts.routes import api as accounts_api
 from .accounts.routes import pages as accounts_pages
+from .authoring.routes import api as authoring_api
+from .authoring.routes import pages as authoring_pages
+from .authoring.statistics_routes import api as item_stats_api
+from .authoring.statistics_routes import pages as item_stats_pages
+from .authoring.transfer_routes import api as authoring_transfer_api
+from .authoring.transfer_routes import pages as authoring_transfer_pages
 from .clock import format_wib
 from .exam.routes import api as exam_api
 from .exam.routes import pages as exam_pages
@@ -46,6 +52,10 @@ NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
     ],
     Role.AUTHOR: [
         ("authoring.question_list", _l("Bank soal")),
+        ("authoring.categories_page", _l("Kategori")),
+        ("authoring_transfer.import_page", _l("Impor & ekspor")),
+        ("authoring_transfer.blueprint_list", _l("Kisi-kisi")),
+        ("item_stats.overview", _l("Statistik butir")),
     ],
 }
 
@@ -100,6 +110,12 @@ def register_blueprints(app: OpenAPI) -> None:
     app.register_api(feeds_api)
     app.register_blueprint(selection_pages)
     app.register_api(selection_api)
+    app.register_blueprint(authoring_pages)
+    app.register_api(authoring_api)
+    app.register_blueprint(authoring_transfer_pages)
+    app.register_api(authoring_transfer_api)
+    app.register_blueprint(item_stats_pages)
+    app.register_api(item_stats_api)
     app.after_request(_end_transaction)
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from question_bank import BankTooSmall, Blueprint, FaultyRule, draw_form, score_sheet
 
 from ..authoring import bank
+from ..authoring.images import image_url
 from ..clock import utcnow
 from ..database import after_commit
 from ..errors import Conflict, Invalid, NotFound
@@ -548,7 +549,7 @@ def questions_payload(attempt: Attempt) -> list[dict[str, Any]]:
             {
                 "position": item.position,
                 "text": question.stem,
-                "image_url": _image_url(question.image),
+                "image_url": image_url(question.image),
                 "options": [
                     {"key": KEYS[shown], "text": question.options[original].text}
                     for shown, original in enumerate(item.option_order)
@@ -556,10 +557,6 @@ def questions_payload(attempt: Attempt) -> list[dict[str, Any]]:
             }
         )
     return payload
-
-
-def _image_url(image: str | None) -> str | None:
-    return f"/bank-images/{image}" if image else None
 
 
 def record_integrity_event(user_id: int, kind: str, now: datetime | None = None) -> None:

@@ -812,3 +812,41 @@ def _history(application_id: int) -> list[HistoryEntry]:
         HistoryEntry(event.at, actor or "-", event.action, dict(event.details or {}))
         for event, actor in rows
     ]
+
+
+# --- the test blueprint alone (question authors' editor) --------------------------
+
+
+def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -> Activity:
+    """Replace an activity's blueprint, validated like the activity form's.
+
+    Refused with 409 `forms_already_drawn` once any attempt of the activity
+    exists: drawn forms are frozen, and every candidate must get a form of the
+    same shape. The activity row is locked, so two editors queue up.
+    """
+    from ..exam.models import Attempt
+
+    activity = db.session.scalar(
+        db.select(Activity).where(Activity.id == activity_id).with_for_update()
+    )
+    if activity is None:
+        raise NotFound(_("Kegiatan tidak ditemukan."))
+    drawn = db.session.scalar(
+        db.select(Attempt.id)
+        .join(Booking, Booking.id == Attempt.booking_id)
+        .join(Application, Application.id == Booking.application_id)
+        .where(Application.activity_id == activity_id)
+        .limit(1)
+    )
+    if drawn is not None:
+        raise Conflict(
+            _("Soal ujian kegiatan ini sudah diundi; kisi-kisi tidak dapat diubah lagi."),
+            code="forms_already_drawn",
+        )
+    problem = _blueprint_problem(blueprint, activity.test_question_count)
+    if problem:
+        raise Invalid(_("Kisi-kisi tidak valid."), details={"blueprint": problem})
+    activity.blueprint = _normalized_blueprint(blueprint)
+    db.session.flush()
+    record(actor.id, "activity_blueprint_updated", "activity", activity.id)
+    return activity

@@ -1,8 +1,8 @@
 """The OpenAPI document covers every JSON endpoint, and the running app keeps to it.
 
 Schemathesis generates requests from /api/v1/openapi.json and sends them to the
-app in-process (WSGI), as a logged-in admin and as a logged-in candidate, both
-also holding an API key, against seeded data. Checks: no 5xx, and every
+app in-process (WSGI), as a logged-in admin, a candidate and a question author,
+each also holding an API key, against seeded data. Checks: no 5xx, and every
 response fits its documented schema. Bounded, so it stays well under a minute.
 """
 
@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from exam_service.accounts.models import Role
 from exam_service.clock import utcnow
 from exam_service.feeds.keys import PII_READ, RESULTS_READ
 
@@ -48,8 +49,11 @@ def test_every_json_endpoint_is_in_the_openapi_document(app, client):
 
 
 @pytest.fixture
-def seeded(app, login, activity_admin, exam_activity, scored_attempt, graded_attempt, api_key):
-    """An activity with graded attempts, a rule and a webhook; an admin and a candidate."""
+def seeded(
+    app, login, make_user, activity_admin, exam_activity, scored_attempt, graded_attempt, api_key
+):
+    """An activity with graded attempts, a rule and a webhook; an admin, a candidate and
+    an author (the bank has categories and questions from the exam fixtures)."""
     activity_id = exam_activity()
     scored_attempt(activity_id, {"hitung": ("2", "3"), "konsep": ("1", "2")})
     candidate = graded_attempt(activity_id)
@@ -65,6 +69,7 @@ def seeded(app, login, activity_admin, exam_activity, scored_attempt, graded_att
     return {
         "admin": admin,
         "candidate": login(candidate.user),
+        "author": login(make_user(Role.AUTHOR)),
         "key": api_key(RESULTS_READ, PII_READ),
     }
 
@@ -98,7 +103,7 @@ def _run(operation, headers: dict[str, str]) -> None:
 def test_the_api_never_fails_and_keeps_to_its_schema(app, seeded):
     schema = schemathesis.openapi.from_wsgi(SPEC, app).exclude(path_regex=EXCLUDED)
     failures = []
-    for role in ("admin", "candidate"):
+    for role in ("admin", "candidate", "author"):
         headers = _headers(seeded[role], seeded["key"])
         for result in schema.get_all_operations():
             operation = result.ok()

@@ -1,0 +1,144 @@
+"""Page forms of the authoring module (Flask-WTF: CSRF on every unsafe one)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from question_bank import Difficulty, Option
+
+from .models import Category, QuestionStatus, QuestionVersion
+from .schemas import MAX_STEM_CHARS
+from .service import QuestionDraft
+
+MAX_OPTIONS = 6
+DIFFICULTY_LABELS = {
+    Difficulty.EASY: _l("Mudah"),
+    Difficulty.MEDIUM: _l("Sedang"),
+    Difficulty.HARD: _l("Sulit"),
+}
+STATUS_LABELS = {
+    QuestionStatus.DRAFT: _l("Draf"),
+    QuestionStatus.ACTIVE: _l("Aktif"),
+    QuestionStatus.RETIRED: _l("Dipensiunkan"),
+}
+
+ALL = SelectChoice("", _l("Semua"))
+
+
+class OptionForm(Form):
+    """One option row; rows left empty are ignored."""
+
+    text = StringField(_l("Teks pilihan"), validators=[Length(max=1000)])
+    points = DecimalField(
+        _l("Poin"),
+        default=Decimal(0),
+        places=None,
+        validators=[InputRequired(), NumberRange(min=-100, max=100)],
+    )
+    keep_last = BooleanField(_l("Selalu terakhir"))
+
+
+class QuestionForm(FlaskForm):
+    category_id = SelectField(_l("Kategori"), coerce=int, validators=[InputRequired()])
+    difficulty = SelectField(
+        _l("Tingkat kesulitan"),
+        choices=[SelectChoice(d.value, label) for d, label in DIFFICULTY_LABELS.items()],
+        default=Difficulty.MEDIUM.value,
+    )
+    stem = TextAreaField(
+        _l("Teks soal"),
+        validators=[DataRequired(), Length(max=MAX_STEM_CHARS)],
+        render_kw={"rows": 6},
+    )
+    image = FileField(_l("Gambar (JPEG atau PNG, boleh kosong)"))
+    image_name = HiddenField()
+    remove_image = BooleanField(_l("Hapus gambar"))
+    options = FieldList(FormField(OptionForm), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS)
+
+    def set_categories(self, categories: list[Category]) -> None:
+        self.category_id.choices = [SelectChoice(c.id, f"{c.name} ({c.slug})") for c in categories]
+
+    def fill_from(self, category_id: int, version: QuestionVersion) -> None:
+        """Load a stored version into an unsubmitted form."""
+        self.category_id.data = category_id
+        self.difficulty.data = version.difficulty
+        self.stem.data = version.stem
+        self.image_name.data = version.image_name or ""
+        for row, option in zip(self.options, version.options, strict=False):
+            row.form.text.data = option["text"]
+            row.form.points.data = Decimal(str(option.get("points", 0)))
+            row.form.keep_last.data = bool(option.get("keep_last"))
+
+    def to_draft(self, image_name: str | None) -> QuestionDraft:
+        return QuestionDraft(
+            category_id=self.category_id.data,
+            difficulty=self.difficulty.data,
+            stem=self.stem.data or "",
+            options=[
+                Option(row.form.text.data or "", row.form.points.data or 0, row.form.keep_last.data)
+                for row in self.options
+                if (row.form.text.data or "").strip()
+            ],
+            image_name=image_name,
+        )
+
+    def show_service_errors(self, details: dict[str, str] | None) -> None:
+        for key, message in (details or {}).items():
+            field = getattr(self, key, None)
+            if not isinstance(field, Field):
+                field = self.stem
+            field.errors = [*field.errors, message]
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+
+
+class QuestionFilterForm(FlaskForm):
+    """The list's filters (GET: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Cari teks atau kode"), validators=[Optional(), Length(max=200)])
+    category_id = SelectField(_l("Kategori"), coerce=str, validators=[Optional()])
+    status = SelectField(
+        _l("Status"),
+        choices=[ALL, *(SelectChoice(s.value, label) for s, label in STATUS_LABELS.items())],
+        validators=[Optional()],
+    )
+    difficulty = SelectField(
+        _l("Tingkat kesulitan"),
+        choices=[ALL, *(SelectChoice(d.value, label) for d, label in DIFFICULTY_LABELS.items())],
+        validators=[Optional()],
+    )
+
+    def set_categories(self, categories: list[Category]) -> None:
+        self.category_id.choices = [ALL, *(SelectChoice(str(c.id), c.name) for c in categories)]
+
+
+class CategoryForm(FlaskForm):
+    slug = StringField(_l("Kode (huruf kecil, tanpa spasi)"), validators=[DataRequired()])
+    name = StringField(_l("Nama"), validators=[DataRequired(), Length(max=200)])
+
+
+class CategoryRenameForm(FlaskForm):
+    name = StringField(_l("Nama"), validators=[DataRequired(), Length(max=200)])

@@ -1,0 +1,223 @@
+"""Item statistics views: a JSON endpoint and two pages (author role).
+
+Only aggregates: no candidate's name, NIK, email or attempt appears here.
+Authors see keys and points, as everywhere in their bank.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_openapi3 import validate_request
+from pydantic import BaseModel, Field
+
+from ..api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..auth import author_required
+from . import statistics
+from .statistics import Bin, ItemStats, Report
+
+api = api_blueprint("item_stats_api", __name__, "bank")
+pages = Blueprint("item_stats", __name__)
+
+FLAG_LABELS = {
+    "too_easy": _l("terlalu mudah"),
+    "too_hard": _l("terlalu sulit"),
+    "negative_discrimination": _l("daya beda negatif"),
+    "low_discrimination": _l("daya beda rendah"),
+}
+SORT_LABELS = {
+    "question": _l("nomor soal"),
+    "flag": _l("tanda"),
+    "p": _l("p"),
+    "rpb": _l("r_pb"),
+}
+
+
+# --- JSON shapes -------------------------------------------------------------------
+
+
+class StatisticsQuery(BaseModel):
+    activity_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="one activity; all when left out"
+    )
+    sort: Literal["question", "flag", "p", "rpb"] = "question"
+
+
+class OptionRateOut(BaseModel):
+    letter: str = Field(description="in authoring order; candidates saw the options shuffled")
+    text: str
+    points: Decimal
+    is_key: bool
+    count: int
+    rate: float
+
+
+class ItemStatsOut(BaseModel):
+    """One question version: every version has its own options, so it is one item."""
+
+    version_id: int
+    question_id: int
+    version_number: int
+    category: str
+    category_name: str
+    stem: str = Field(description="plain text, shortened")
+    n: int = Field(description="times shown in a graded form")
+    small_n: bool = Field(description="fewer responses than min_responses: numbers unstable")
+    max_points: Decimal
+    p: float | None = Field(description="difficulty index: mean score / max points")
+    rpb: float | None = Field(description="corrected point-biserial (item vs rest of the test)")
+    flags: list[str] = Field(
+        description="too_easy, too_hard, negative_discrimination, low_discrimination"
+    )
+    options: list[OptionRateOut]
+    unanswered_count: int
+    unanswered_rate: float
+
+
+class BinOut(BaseModel):
+    start: float
+    end: float
+    count: int
+    label: str
+
+
+class StatisticsOut(BaseModel):
+    activity_id: int | None
+    activity_name: str | None
+    attempts: int = Field(description="graded attempts")
+    small_n: bool
+    min_responses: int
+    mean_score: float | None
+    max_score: float | None
+    kr20: float | None = Field(description="only for one activity")
+    histogram: list[BinOut]
+    items: list[ItemStatsOut]
+
+
+STEM_CHARS = 200
+
+
+def item_out(item: ItemStats) -> ItemStatsOut:
+    return ItemStatsOut(
+        version_id=item.version_id,
+        question_id=item.question_id,
+        version_number=item.version_number,
+        category=item.category,
+        category_name=item.category_name,
+        stem=item.stem[:STEM_CHARS],
+        n=item.n,
+        small_n=item.small_n,
+        max_points=item.max_points,
+        p=item.p,
+        rpb=item.rpb,
+        flags=item.flags,
+        options=[OptionRateOut(**vars(option)) for option in item.options],
+        unanswered_count=item.unanswered_count,
+        unanswered_rate=item.unanswered_rate,
+    )
+
+
+def report_out(report: Report) -> StatisticsOut:
+    return StatisticsOut(
+        activity_id=report.activity.id if report.activity else None,
+        activity_name=report.activity.name if report.activity else None,
+        attempts=report.attempts,
+        small_n=report.small_n,
+        min_responses=statistics.MIN_RESPONSES,
+        mean_score=report.mean_score,
+        max_score=report.max_score,
+        kr20=report.kr20,
+        histogram=[BinOut(**vars(b)) for b in report.histogram],
+        items=[item_out(item) for item in report.items],
+    )
+
+
+# --- JSON API ----------------------------------------------------------------------
+
+
+@api.get("/bank/statistics", responses=responses(200, StatisticsOut), security=SESSION_AUTH)
+@author_required
+@validate_request()
+def api_statistics(query: StatisticsQuery) -> Response:
+    """Item statistics (per question version) over graded attempts: p, r_pb, option
+    choice rates, KR-20 and the score histogram. Aggregates only."""
+    return json_response(report_out(statistics.report(query.activity_id, query.sort)))
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@pages.route("/bank/statistik")
+@author_required
+def overview() -> Any:
+    activity_id = _int_arg("kegiatan")
+    sort = request.args.get("urut", "flag")
+    sort = sort if sort in statistics.SORTS else "flag"
+    report = statistics.report(activity_id, sort)
+    return render_template(
+        "item_stats/overview.html",
+        report=report,
+        activities=statistics.activities(),
+        activity_id=activity_id,
+        sort=sort,
+        sort_labels=SORT_LABELS,
+        flag_labels=FLAG_LABELS,
+        min_responses=statistics.MIN_RESPONSES,
+        chart=_histogram_chart(report.histogram),
+    )
+
+
+@pages.route("/bank/statistik/soal/<int:version_id>")
+@author_required
+def item(version_id: int) -> Any:
+    activity_id = _int_arg("kegiatan")
+    stats = statistics.item_report(version_id, activity_id)
+    return render_template(
+        "item_stats/item.html",
+        item=stats,
+        activity_id=activity_id,
+        flag_labels=FLAG_LABELS,
+        min_responses=statistics.MIN_RESPONSES,
+    )
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+# Histogram geometry in viewBox units; the SVG scales to the page's width.
+CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM, CHART_LEFT = 600, 240, 20, 40, 10
+
+
+def _histogram_chart(bins: list[Bin]) -> dict[str, Any]:
+    """Bar positions for the template; the template only draws them."""
+    plot_width = CHART_WIDTH - 2 * CHART_LEFT
+    plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    tallest = max((b.count for b in bins), default=0) or 1
+    slot = plot_width / len(bins) if bins else plot_width
+    bars = []
+    for n, b in enumerate(bins):
+        height = plot_height * b.count / tallest
+        bars.append(
+            {
+                "x": round(CHART_LEFT + n * slot + slot * 0.1, 1),
+                "width": round(slot * 0.8, 1),
+                "y": round(CHART_TOP + plot_height - height, 1),
+                "height": round(height, 1),
+                "center": round(CHART_LEFT + n * slot + slot / 2, 1),
+                "bin": b,
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "baseline": CHART_TOP + plot_height,
+        "left": CHART_LEFT,
+        "right": CHART_WIDTH - CHART_LEFT,
+        "bars": bars,
+        "small_labels": len(bins) > 12,
+    }

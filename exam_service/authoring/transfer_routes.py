@@ -1,0 +1,204 @@
+"""Bank import and export, and the blueprint editor: JSON API and pages (author role).
+
+Authors see activities' names, question counts and blueprints here, never
+candidates or their personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_openapi3 import validate_request
+
+from question_bank import FORMATS
+
+from ..accounts.documents import read_limited
+from ..api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..auth import author_required
+from ..errors import Invalid, ServiceError
+from ..path_params import ActivityPath
+from ..recruitment.schemas import BlueprintIn
+from . import coverage, transfer
+from .forms import DIFFICULTY_LABELS
+from .models import QuestionStatus
+from .transfer import ExportFile, ImportOptions, ImportResult, UnreadableFile
+from .transfer_forms import FORMAT_LABELS, MIX_FIELDS, BlueprintForm, ImportForm
+from .transfer_schemas import (
+    BlueprintOut,
+    ExportQuery,
+    ImportReportOut,
+    ImportUpload,
+    blueprint_out,
+)
+
+api = api_blueprint("authoring_transfer_api", __name__, "bank")
+pages = Blueprint("authoring_transfer", __name__)
+
+
+# --- JSON API -------------------------------------------------------------------------
+
+
+@api.post("/bank/import", responses=responses(200, ImportReportOut), security=SESSION_AUTH)
+@author_required
+@validate_request()
+def api_import(form: ImportUpload) -> Response:
+    """Import a file: a report per item. All or nothing unless `partial`; drafts unless
+    `status=active`; an external id the bank holds is refused as a duplicate; unknown
+    category codes are created. 422 `unreadable_file` (with `report`) for a broken file."""
+    options = ImportOptions(
+        fmt=form.format,
+        partial=form.partial,
+        status=QuestionStatus(form.status),
+        category=form.category.strip(),
+        difficulty=form.difficulty,
+    )
+    result = transfer.import_file(current_user, read_limited(form.file.stream), options)
+    return json_response(_report_out(result))
+
+
+@api.get("/bank/export", responses=responses(200, None), security=SESSION_AUTH)
+@author_required
+@validate_request()
+def api_export(query: ExportQuery) -> Response:
+    """The current version of every matching question as a file (QTI: a ZIP package)."""
+    return _download(transfer.export_bank(query.format, query.status, query.category))
+
+
+@api.get(
+    "/bank/blueprints/<int:activity_id>",
+    responses=responses(200, BlueprintOut),
+    security=SESSION_AUTH,
+)
+@author_required
+@validate_request()
+def api_blueprint(path: ActivityPath) -> Response:
+    """An activity's blueprint against the bank's ACTIVE questions, per category."""
+    return json_response(blueprint_out(coverage.coverage(path.activity_id)))
+
+
+@api.put(
+    "/bank/blueprints/<int:activity_id>",
+    responses=responses(200, BlueprintOut),
+    security=SESSION_AUTH,
+)
+@author_required
+@validate_request()
+def api_update_blueprint(path: ActivityPath, body: BlueprintIn) -> Response:
+    """Counts must sum to the activity's question count (422); 409 `forms_already_drawn`
+    once any attempt of the activity exists."""
+    found = coverage.update_blueprint(current_user, path.activity_id, body.model_dump())
+    return json_response(blueprint_out(found))
+
+
+# --- pages: import and export ---------------------------------------------------------
+
+
+@pages.route("/bank/impor", methods=["GET", "POST"])
+@author_required
+def import_page() -> Any:
+    form = ImportForm()
+    result: ImportResult | None = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            data = read_limited(form.file.data.stream)
+            result = transfer.import_file(current_user, data, form.to_options())
+        except UnreadableFile as e:
+            result, status = e.result, 422
+        except ServiceError as e:
+            flash(e.message, "error")
+            status = e.status
+        else:
+            if result.imported:
+                flash(_("%(n)d soal telah diimpor.", n=result.imported), "success")
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "authoring_transfer/import.html",
+        form=form,
+        result=result,
+        formats=FORMATS,
+        format_labels=FORMAT_LABELS,
+        template_formats=transfer.TEMPLATE_FORMATS,
+    ), status
+
+
+@pages.route("/bank/impor/templat.<fmt>")
+@author_required
+def column_template(fmt: str) -> Response:
+    """The CSV/XLSX column template (see question_bank/formats/README.md)."""
+    return _download(transfer.column_template(fmt))
+
+
+@pages.route("/bank/ekspor/<fmt>")
+@author_required
+def export_page(fmt: str) -> Any:
+    status = request.args.get("status") or None
+    try:
+        exported = transfer.export_bank(
+            fmt, QuestionStatus(status) if status in set(QuestionStatus) else None
+        )
+    except Invalid as e:
+        flash(e.message, "error")
+        return redirect(url_for(".import_page"), 303)
+    return _download(exported)
+
+
+# --- pages: blueprint editor -----------------------------------------------------------
+
+
+@pages.route("/bank/kisi-kisi")
+@author_required
+def blueprint_list() -> Any:
+    return render_template(
+        "authoring_transfer/blueprints.html", activities=coverage.list_activities()
+    )
+
+
+@pages.route("/bank/kisi-kisi/<int:activity_id>", methods=["GET", "POST"])
+@author_required
+def blueprint_edit(activity_id: int) -> Any:
+    found = coverage.coverage(activity_id)
+    form = BlueprintForm()
+    status, problem = 200, None
+    if form.validate_on_submit():
+        draft = form.to_blueprint()
+        try:
+            coverage.update_blueprint(current_user, activity_id, draft)
+        except Invalid as e:
+            problem = (e.details or {}).get("blueprint") or e.message
+            found, status = coverage.coverage(activity_id, draft), 422
+        except ServiceError as e:
+            flash(e.message, "error")
+            status = e.status
+        else:
+            flash(_("Kisi-kisi telah disimpan."), "success")
+            return redirect(url_for(".blueprint_edit", activity_id=activity_id), 303)
+    elif form.is_submitted():
+        status = 422
+    else:
+        form.fill(found)
+    return render_template(
+        "authoring_transfer/blueprint.html",
+        form=form,
+        found=found,
+        by_slug={row.slug: row for row in found.rows},
+        problem=problem,
+        mix_fields=MIX_FIELDS,
+        difficulty_labels=DIFFICULTY_LABELS,
+    ), status
+
+
+def _report_out(result: ImportResult) -> ImportReportOut:
+    return ImportReportOut.model_validate(transfer.report_dict(result))
+
+
+def _download(exported: ExportFile) -> Response:
+    return Response(
+        exported.content,
+        content_type=exported.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )
