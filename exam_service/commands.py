@@ -20,6 +20,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(create_api_key_command)
+    app.cli.add_command(purge_documents_command)
 
 
 @click.command("init-db")
@@ -123,3 +124,30 @@ def create_api_key_command(name: str, scopes: tuple[str, ...], office_code: str 
     click.echo(f"created API key {new.key.prefix}... (id {new.key.id}, {scopes_text})")
     click.echo("Store it now; it is not shown again:")
     click.echo(new.secret)
+
+
+@click.command("purge-documents")
+@with_appcontext
+@click.option("--activity", "activity_id", type=int, required=True, help="The activity's id.")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def purge_documents_command(activity_id: int, dry_run: bool) -> None:
+    """Delete the stored documents of an activity's applicants after the retention period
+    (DOCUMENT_RETENTION_DAYS after the final announcement). Applicants still taking part
+    in another activity keep theirs. Prints counts only."""
+    from .accounts.retention import purge_documents
+
+    try:
+        report = purge_documents(activity_id, dry_run=dry_run)
+    except ServiceError as e:
+        db.session.rollback()
+        raise click.ClickException(e.message) from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"activity {activity_id}: {report.applicants} applicants, "
+        f"{report.kept_applicants} kept (another activity still needs their documents), "
+        f"{verb} {report.documents} documents"
+    )

@@ -56,6 +56,9 @@ class Config:
     MAX_UPLOAD_BYTES: int = 2 * 1024 * 1024
     MAX_IMAGE_PIXELS: int = 40_000_000
     ACTIVATION_TOKEN_HOURS: int = 48
+    # Days after an activity's final announcement before its applicants' documents
+    # may be purged (`flask purge-documents`); UU 27/2022 asks for a bounded retention.
+    DOCUMENT_RETENTION_DAYS: int = 90
     LOGIN_RATE_LIMIT: str = "10 per 15 minutes"
     # Per address, generous: a test centre puts many candidates behind one NAT.
     LOGIN_ADDRESS_RATE_LIMIT: str = "300 per 15 minutes"
@@ -100,6 +103,7 @@ class Config:
             MAX_UPLOAD_BYTES=max_upload,
             MAX_IMAGE_PIXELS=_int(env.get("MAX_IMAGE_PIXELS"), 40_000_000),
             ACTIVATION_TOKEN_HOURS=_int(env.get("ACTIVATION_TOKEN_HOURS"), 48),
+            DOCUMENT_RETENTION_DAYS=_int(env.get("DOCUMENT_RETENTION_DAYS"), 90),
             LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             LOGIN_ADDRESS_RATE_LIMIT=env.get(
                 "LOGIN_ADDRESS_RATE_LIMIT", cls.LOGIN_ADDRESS_RATE_LIMIT

@@ -253,14 +253,21 @@ def document_file(user_id: int, kind: DocumentKind) -> StoredFile | None:
     document = db.session.scalar(
         select(Document).where(Document.user_id == user_id, Document.kind == kind)
     )
-    if document is None or not _STORAGE_NAME.fullmatch(document.storage_name):
+    path = stored_path(document.storage_name) if document is not None else None
+    if document is None or path is None:
         return None
-    path = upload_folder() / document.storage_name
     if not path.is_file():
         log.error("document %s is missing from the upload folder", document.id)
         return None
     extension = EXTENSIONS.get(document.content_type, "bin")
     return StoredFile(path, document.content_type, f"{DocumentKind(kind).value}.{extension}")
+
+
+def stored_path(storage_name: str) -> Path | None:
+    """Where a stored file lives; None for a name this module never chose."""
+    if not _STORAGE_NAME.fullmatch(storage_name):
+        return None
+    return upload_folder() / storage_name
 
 
 def send_document(stored: StoredFile) -> Response:

@@ -28,12 +28,10 @@ class RegisterForm(FlaskForm):
     password = PasswordField(
         _l("Kata sandi (minimal 8 karakter)"), validators=[DataRequired(), Length(max=128)]
     )
+    # The text agreed to is shown above the box (templates/accounts/_consent.html).
     consent = BooleanField(
-        _l(
-            "Saya menyetujui pemrosesan data pribadi saya (NIK, dokumen, hasil ujian) "
-            "untuk keperluan seleksi mitra statistik ini."
-        ),
-        validators=[DataRequired(_l("Persetujuan wajib diberikan."))],
+        _l("Saya menyetujui pemrosesan data pribadi saya sebagaimana dijelaskan di atas."),
+        validators=[DataRequired(_l("Persetujuan pemrosesan data pribadi wajib diberikan."))],
     )
 
 

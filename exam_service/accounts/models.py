@@ -1,4 +1,4 @@
-"""Accounts: offices, users, login sessions, activation tokens, profiles, documents."""
+"""Accounts: offices, users, login sessions, activation tokens, consents, profiles, documents."""
 
 from __future__ import annotations
 
@@ -74,6 +74,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest consent; every consent given is kept in `consent_records`.
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -121,6 +122,18 @@ class ActivationToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsentRecord(db.Model):
+    """Evidence of one consent to the processing of personal data (UU 27/2022):
+    which text (its version) was accepted, and when. Rows are only ever added."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    version: Mapped[str] = mapped_column(String(32))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Profile(db.Model):

@@ -26,15 +26,22 @@ from ..api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_respon
 from ..auth import candidate_required
 from ..errors import NotFound, ServiceError, error_body
 from ..extensions import csrf, limiter
-from . import documents, profiles, service
+from . import data_export, documents, profiles, service
 from .forms import LoginForm, ProfileForm, RegisterForm, ResendForm
 from .models import Document, DocumentKind, Profile, User
 from .schemas import (
     ActivateIn,
+    ConsentOut,
+    DataExportOut,
     DocumentListOut,
     DocumentOut,
     DocumentPath,
     DocumentUpload,
+    ExportAccountOut,
+    ExportApplicationOut,
+    ExportBookingOut,
+    ExportResultOut,
+    ExportReviewOut,
     LoginIn,
     LoginOut,
     ProfileIn,
@@ -242,6 +249,61 @@ def api_download_document(path: DocumentPath) -> Response:
     return documents.send_document(_own_document(path.kind))
 
 
+@api.get("/me/data-export", responses=responses(200, DataExportOut), security=SESSION_AUTH)
+@candidate_required
+def api_data_export() -> Response:
+    """A copy of all the candidate's own data, as a JSON attachment that is never cached."""
+    exported = data_export.export_own_data(current_user)
+    response = json_response(_export_out(exported))
+    day = exported.exported_at.strftime("%Y%m%d")
+    response.headers["Content-Disposition"] = f'attachment; filename="data-pribadi-{day}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _export_out(data: data_export.PersonalData) -> DataExportOut:
+    user = data.user
+    return DataExportOut(
+        exported_at=data.exported_at,
+        account=ExportAccountOut(
+            email=user.email,
+            full_name=user.full_name,
+            created_at=user.created_at,
+            activated_at=user.activated_at,
+        ),
+        consents=[
+            ConsentOut(version=c.version, consented_at=c.consented_at) for c in data.consents
+        ],
+        profile=_profile_out(data.profile) if data.profile else None,
+        documents=[_document_out(document) for document in data.documents],
+        applications=[_exported_application_out(a) for a in data.applications],
+    )
+
+
+def _exported_application_out(exported: data_export.ExportedApplication) -> ExportApplicationOut:
+    application, booking = exported.mine.application, exported.mine.booking
+    result, review = exported.result, exported.review
+    return ExportApplicationOut(
+        application_id=application.id,
+        activity_name=application.activity.name,
+        status=application.status,
+        submitted_at=application.submitted_at,
+        decided_at=application.decided_at,
+        decision_reason=application.decision_reason,
+        booking=ExportBookingOut(
+            booked_at=booking.created_at,
+            starts_at=booking.session.starts_at,
+            ends_at=booking.session.ends_at,
+            place=booking.session.place,
+        )
+        if booking
+        else None,
+        test_finished_at=exported.test_finished_at,
+        result=ExportResultOut(**result.as_dict()) if result else None,
+        review=ExportReviewOut.model_validate(review, from_attributes=True) if review else None,
+    )
+
+
 @api.errorhandler(RequestEntityTooLarge)
 def api_request_too_large(e: RequestEntityTooLarge) -> Response:
     """Werkzeug refuses bodies past MAX_CONTENT_LENGTH before any view runs."""
@@ -256,17 +318,25 @@ def api_request_too_large(e: RequestEntityTooLarge) -> Response:
 @register_limit
 def register_page() -> Any:
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            service.register_candidate(
-                form.email.data, form.password.data, form.full_name.data, form.consent.data
-            )
-        except ServiceError as e:
-            form.password.errors.append(e.message)
-            return render_template("accounts/register.html", form=form), 422
-        flash(_(REGISTERED), "success")
-        return redirect(url_for("accounts.login_page"))
-    return render_template("accounts/register.html", form=form)
+    if not form.validate_on_submit():
+        return _register_page(form, 422 if request.method == "POST" else 200)
+    try:
+        service.register_candidate(
+            form.email.data, form.password.data, form.full_name.data, form.consent.data
+        )
+    except ServiceError as e:
+        for name, message in (e.details or {"password": e.message}).items():
+            form[name].errors = [*form[name].errors, message]
+        return _register_page(form, e.status)
+    flash(_(REGISTERED), "success")
+    return redirect(url_for("accounts.login_page"))
+
+
+def _register_page(form: RegisterForm, status: int) -> Any:
+    page = render_template(
+        "accounts/register.html", form=form, consent_version=service.CONSENT_VERSION
+    )
+    return page, status
 
 
 @pages.route("/activate/<token>", methods=["GET", "POST"])

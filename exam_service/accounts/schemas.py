@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from .models import DocumentKind, Education, Gender
 
@@ -14,8 +14,10 @@ class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Field(max_length=1024)
     full_name: str = Field(min_length=1, max_length=120)
-    # Consent to the processing of personal data (UU 27/2022), separate from other terms.
-    consent: bool = True
+    # Explicit consent to the processing of personal data (UU 27/2022): must be `true`.
+    consent: StrictBool = Field(
+        description="Persetujuan pemrosesan data pribadi (teks: halaman /register); wajib true."
+    )
 
 
 class ActivateIn(BaseModel):
@@ -95,3 +97,68 @@ class DocumentOut(BaseModel):
 class DocumentListOut(BaseModel):
     documents: list[DocumentOut]
     missing: list[DocumentKind]
+
+
+# --- the candidate's own data (GET /api/v1/me/data-export) ----------------------
+
+
+class ExportAccountOut(BaseModel):
+    email: str
+    full_name: str
+    created_at: datetime
+    activated_at: datetime | None
+
+
+class ConsentOut(BaseModel):
+    """Which consent text (version) was accepted, and when."""
+
+    version: str
+    consented_at: datetime
+
+
+class ExportBookingOut(BaseModel):
+    booked_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+
+
+class ExportResultOut(BaseModel):
+    """The published final result; scores only where the activity shows them."""
+
+    status: str
+    published_at: datetime
+    score: str | None
+    max_score: str | None
+    rank: int | None
+
+
+class ExportReviewOut(BaseModel):
+    reason: str
+    created_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
+class ExportApplicationOut(BaseModel):
+    application_id: int
+    activity_name: str
+    status: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+    booking: ExportBookingOut | None
+    test_finished_at: datetime | None
+    result: ExportResultOut | None
+    review: ExportReviewOut | None
+
+
+class DataExportOut(BaseModel):
+    """Everything the service holds about the candidate; documents listed, not included."""
+
+    exported_at: datetime
+    account: ExportAccountOut
+    consents: list[ConsentOut]
+    profile: ProfileOut | None
+    documents: list[DocumentOut]
+    applications: list[ExportApplicationOut]

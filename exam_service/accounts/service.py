@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -20,12 +20,14 @@ from ..clock import utcnow
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..mail import send_mail
-from .models import ActivationToken, LoginSession, Role, User
+from .models import ActivationToken, ConsentRecord, LoginSession, Role, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 log = logging.getLogger(__name__)
 
-CONSENT_VERSION = "2026-11-v1"
+# The version of the consent text (templates/accounts/_consent.html): change it
+# with every change of that text, so each record tells which text was accepted.
+CONSENT_VERSION = "2026-11-v2"
 
 
 class LoginFailed(ServiceError):
@@ -62,12 +64,31 @@ def create_user(
         role=role,
         office_id=office_id,
         activated_at=now if activated else None,
-        consent_version=CONSENT_VERSION if consent else None,
-        consent_at=now if consent else None,
     )
     db.session.add(user)
     db.session.flush()
+    if consent:
+        record_consent(user, now)
     return user
+
+
+def record_consent(user: User, now: datetime) -> ConsentRecord:
+    """Record that `user` accepted the current consent text (version and time only)."""
+    consent = ConsentRecord(user_id=user.id, version=CONSENT_VERSION, consented_at=now)
+    db.session.add(consent)
+    user.consent_version = CONSENT_VERSION
+    user.consent_at = now
+    return consent
+
+
+def consent_records(user_id: int) -> list[ConsentRecord]:
+    return list(
+        db.session.scalars(
+            db.select(ConsentRecord)
+            .where(ConsentRecord.user_id == user_id)
+            .order_by(ConsentRecord.consented_at, ConsentRecord.id)
+        )
+    )
 
 
 def register_candidate(email: str, password: str, full_name: str, consent: bool) -> None:

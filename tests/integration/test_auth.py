@@ -25,7 +25,7 @@ def activation_token(outbox: Path) -> str:
 def register(client, email="calon@uji.example", password="sandi-yang-cukup-panjang"):
     return client.post(
         "/api/v1/auth/register",
-        json={"email": email, "password": password, "full_name": "Calon Mitra"},
+        json={"email": email, "password": password, "full_name": "Calon Mitra", "consent": True},
     )
 
 

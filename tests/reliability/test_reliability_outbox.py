@@ -109,7 +109,12 @@ def test_mail_server_down_registration_still_succeeds(app, client, monkeypatch):
 
     response = client.post(
         "/api/v1/auth/register",
-        json={"email": "surel@uji.example", "password": "sandi-uji-panjang", "full_name": "Uji"},
+        json={
+            "email": "surel@uji.example",
+            "password": "sandi-uji-panjang",
+            "full_name": "Uji",
+            "consent": True,
+        },
     )
 
     assert response.status_code == 201, response.get_data(as_text=True)
