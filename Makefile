@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ lint: $(VENV)/.dev-installed
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Security audit: bandit fails on any high-severity, high-confidence finding in our
+## code; pip-audit checks the pinned run-time dependencies (and what they pull in)
+## against PyPI's vulnerability data, so it needs network access to pypi.org. Add
+## PIP_AUDIT_ARGS=--strict to fail when a package could not be looked up at all.
+audit: $(VENV)/.dev-installed
+	$(BIN)/bandit -c pyproject.toml -r exam_service question_bank loadtest -lll -iii -q
+	$(BIN)/pip-audit -r requirements.txt --vulnerability-service pypi --progress-spinner off $(PIP_AUDIT_ARGS)
 
 ## The benchmark against local PostgreSQL and Redis (RESETS them; see loadtest/README.md),
 ## e.g. make bench BENCH_ARGS="--scale 0.5".

@@ -8,6 +8,9 @@ Every value can be overridden from the environment.
 """
 
 import os
+import re
+
+from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -23,3 +26,26 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 # gunicorn's control socket defaults to one path per user: several servers on one
 # machine (tests, benchmarks) would fight over it, and we do not use it.
 control_socket_disable = True
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's logs without secrets in URLs: the activation link carries its
+    single-use token in the path, which the access log's request line, path and
+    Referer, and the debug log's request lines, would otherwise record."""
+
+    SECRET_IN_PATH = re.compile(r"(/activate/)[^/?\s\"]+")
+
+    def redact(self, value: object) -> object:
+        return self.SECRET_IN_PATH.sub(r"\1[redacted]", value) if isinstance(value, str) else value
+
+    def atoms(self, resp, req, environ, request_time):
+        return {
+            key: self.redact(value)
+            for key, value in super().atoms(resp, req, environ, request_time).items()
+        }
+
+    def debug(self, msg, *args, **kwargs):
+        super().debug(self.redact(msg), *(self.redact(a) for a in args), **kwargs)
+
+
+logger_class = RedactingLogger
