@@ -49,3 +49,12 @@ class RedactingLogger(glogging.Logger):
 
 
 logger_class = RedactingLogger
+
+
+def child_exit(server, worker):
+    """prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR): drop the live
+    gauge files of a worker that exited; its counters and histograms stay summed."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -16,6 +16,7 @@ from .config import Config
 from .database import configure_sqlite
 from .errors import register_error_handlers, validation_error_response
 from .extensions import babel, csrf, db, limiter, migrate, redis_store
+from .observability import init_observability
 from .security import init_security
 from .views import register_blueprints, register_template_helpers
 
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     babel.init_app(app, locale_selector=lambda: "id", default_timezone="Asia/Jakarta")
     init_auth(app)
     init_security(app)
+    init_observability(app)
     register_error_handlers(app)
     register_blueprints(app)
     register_template_helpers(app)

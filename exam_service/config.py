@@ -81,6 +81,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=dict)
     WTF_CSRF_TIME_LIMIT: int | None = None
     MAX_CONTENT_LENGTH: int = 0
+    # "json" (one JSON object per line, for the log collector) or "text" (local dev).
+    LOG_FORMAT: str = "json"
+    LOG_LEVEL: str = "INFO"
+    # Bearer token for GET /metrics; empty: only scrapes from 127.0.0.1 / ::1 are answered.
+    METRICS_TOKEN: str = ""
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -122,6 +127,9 @@ class Config:
             SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url),
             # The whole request body: the largest upload plus room for the form fields.
             MAX_CONTENT_LENGTH=max_upload + 64 * 1024,
+            LOG_FORMAT=env.get("LOG_FORMAT") or cls.LOG_FORMAT,
+            LOG_LEVEL=env.get("LOG_LEVEL") or cls.LOG_LEVEL,
+            METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
         )
 
     def as_flask(self) -> dict:

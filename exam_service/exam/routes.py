@@ -15,7 +15,9 @@ from question_bank import FaultyRule
 from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
 from ..auth import admin_required, candidate_required
 from ..clock import utcnow
+from ..database import after_commit
 from ..errors import ServiceError
+from ..observability import ANSWERS_SAVED
 from ..path_params import ActivityPath, AttemptPath, SessionPath
 from . import service, supervision
 from .models import Attempt, AttemptStatus
@@ -87,6 +89,7 @@ def api_get_attempt() -> Response:
 @validate_request()
 def api_save_answer(path: AnswerPath, body: AnswerIn) -> Response:
     saved = service.save_answer(current_user.id, path.position, body.choice, body.seq)
+    after_commit(ANSWERS_SAVED.inc)  # counted once durable, as acknowledged
     now = utcnow()
     return json_response(
         AnswerOut(

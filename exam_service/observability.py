@@ -1,0 +1,276 @@
+"""Request ids, structured logs and Prometheus metrics.
+
+Why each piece exists:
+
+- A request id ties together every log line of one request, and nginx's access log
+  line of it (nginx sends its `$request_id` as `X-Request-ID`), so an operator can
+  follow one failed save from the edge to the app.
+- Logs are JSON lines on stderr so that the log collector can index their fields
+  without parsing free text. Paths only, never query strings or bodies: those may
+  carry personal data. The activation link's single-use token is redacted.
+- Metrics answer "is the test running well?" during a session: request latency per
+  endpoint, how many attempts are in progress, how many answers are saved per
+  second, and how late the finishing worker is (a late worker means candidates'
+  tests end late).
+
+Under gunicorn every worker process keeps its own counters; with
+PROMETHEUS_MULTIPROC_DIR set, prometheus_client shares them through files in that
+folder and /metrics adds them up.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TextIO
+
+import redis
+from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
+from flask.logging import default_handler
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
+
+from .clock import as_utc, utcnow
+from .exam import live
+from .exam.models import Attempt, AttemptStatus
+from .extensions import csrf, db, limiter, redis_store
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client's (or nginx's) id is kept only when it cannot garble a log line.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The same pattern gunicorn.conf.py redacts from gunicorn's own logs.
+_ACTIVATION_TOKEN = re.compile(r"(/activate/)[^/?\s\"]+")
+_LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1"})
+# Anything else becomes "other": a client must not be able to mint label values.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("exam_service.access")
+
+REQUEST_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time from the first request hook to the response, by Flask endpoint.",
+    ["method", "endpoint", "status_class"],
+)
+ANSWERS_SAVED = Counter(
+    "exam_answers_saved",
+    "Answer saves the service accepted (rate() gives saves per second).",
+)
+
+
+def init_observability(app: Flask) -> None:
+    """Configure logging, the request hooks and GET /metrics for `app`."""
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    # First of the before-request hooks, so that a request refused by CSRF or a
+    # rate limit still gets an id and a duration.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
+    # After-request hooks run in reverse: inserted first, this one runs last and
+    # logs the final status (after the commit in `_end_transaction`).
+    app.after_request_funcs.setdefault(None, []).insert(0, _finish_request)
+    app.register_blueprint(metrics)
+
+
+# --- logs ------------------------------------------------------------------------
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the current `sys.stderr`, like `logging.lastResort`: test runners
+    replace it after the app was created."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds `request_id` to every record and redacts activation tokens from the message.
+
+    On the handler, not on a logger, so that records of every `exam_service.*`
+    logger pass through it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id") if has_request_context() else None
+        message = record.getMessage()
+        redacted = redact_path(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(log_format: str, level: str) -> None:
+    """One handler on the `exam_service` logger (which is also `app.logger`).
+
+    Not the root logger: Alembic's `fileConfig` replaces the root's handlers
+    whenever migrations run. Records still propagate to the root, where pytest's
+    caplog listens. Calling this again (one app per test) replaces the handler.
+    """
+    if log_format == "json":
+        formatter: logging.Formatter = JsonFormatter(
+            ["levelname", "name", "message", "request_id"],
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",  # UTC, ISO 8601
+        )
+    elif log_format == "text":
+        formatter = logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        )
+    else:
+        raise ValueError(f"LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
+    logger = logging.getLogger("exam_service")
+    logger.setLevel(level.upper())
+    for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(old)
+    logger.removeHandler(default_handler)
+    handler = _StderrHandler()
+    handler.setFormatter(formatter)
+    handler.addFilter(RequestContextFilter())
+    logger.addHandler(handler)
+
+
+def redact_path(path: str) -> str:
+    return _ACTIVATION_TOKEN.sub(r"\1[redacted]", path)
+
+
+def _request_id(offered: str | None) -> str:
+    if offered and _SANE_REQUEST_ID.fullmatch(offered):
+        return offered
+    return uuid.uuid4().hex
+
+
+def _start_request() -> None:
+    g.request_started = time.perf_counter()
+    g.request_id = _request_id(request.headers.get(REQUEST_ID_HEADER))
+
+
+def _finish_request(response: Response) -> Response:
+    duration = time.perf_counter() - g.request_started
+    method = request.method if request.method in _METHODS else "other"
+    endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
+    REQUEST_DURATION.labels(method, endpoint, f"{response.status_code // 100}xx").observe(duration)
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    path = redact_path(request.path)
+    duration_ms = round(duration * 1000, 1)
+    access_log.info(
+        "%s %s %s %.1f ms",
+        method,
+        path,
+        response.status_code,
+        duration_ms,
+        extra={
+            "method": method,
+            "path": path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+        },
+    )
+    return response
+
+
+# --- metrics ---------------------------------------------------------------------
+
+metrics = Blueprint("metrics", __name__)
+
+
+@metrics.get("/metrics")
+def metrics_endpoint() -> Response:
+    """Prometheus exposition. A 404 for anyone else, so as not to advertise it."""
+    if not _scrape_allowed():
+        abort(404)
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(REGISTRY)
+    grace = timedelta(seconds=current_app.config["ANSWER_GRACE_SECONDS"])
+    registry.register(LiveAttemptsCollector(grace))
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return Response(encoder(registry), content_type=content_type)
+
+
+csrf.exempt(metrics)
+limiter.exempt(metrics)
+
+
+def _scrape_allowed() -> bool:
+    token = current_app.config["METRICS_TOKEN"]
+    if not token:
+        return request.remote_addr in _LOCAL_ADDRESSES
+    offered = request.authorization
+    return (
+        offered is not None
+        and offered.type == "bearer"
+        and offered.token is not None
+        and hmac.compare_digest(offered.token.encode(), token.encode())
+    )
+
+
+class LiveAttemptsCollector(Collector):
+    """`exam_active_attempts` and `exam_worker_lag_seconds`, read at scrape time.
+
+    From the sorted set of deadlines (attempt id -> deadline + grace, in ms) the
+    finishing worker claims from: its size is the number of attempts in progress;
+    its oldest entry already due tells how late the worker is (a claimed entry is
+    pushed one lease ahead, so lag grows again only when a claim is not finished).
+    Without Redis, the database gives both (the worker's own sweep reads it too).
+    """
+
+    def __init__(self, grace: timedelta) -> None:
+        self.grace = grace
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            active, lag = self._from_redis()
+        except redis.RedisError:
+            try:
+                active, lag = self._from_database()
+            except SQLAlchemyError:
+                db.session.rollback()
+                log.warning("metrics: neither redis nor the database answered")
+                return []
+        return [
+            GaugeMetricFamily(
+                "exam_active_attempts", "Attempts in progress (scheduled to finish).", active
+            ),
+            GaugeMetricFamily(
+                "exam_worker_lag_seconds",
+                "How long the oldest due attempt has waited for the finishing worker.",
+                lag,
+            ),
+        ]
+
+    def _from_redis(self) -> tuple[int, float]:
+        now_ms = live.to_ms(utcnow())
+        pipe = redis_store.client.pipeline(transaction=False)
+        pipe.zcard(live.DEADLINES_KEY)
+        pipe.zrangebyscore(live.DEADLINES_KEY, "-inf", now_ms, start=0, num=1, withscores=True)
+        active, oldest_due = pipe.execute()
+        lag = (now_ms - oldest_due[0][1]) / 1000 if oldest_due else 0.0
+        return active, lag
+
+    def _from_database(self) -> tuple[int, float]:
+        active, oldest_deadline = db.session.execute(
+            db.select(func.count(), func.min(Attempt.deadline)).where(
+                Attempt.status == AttemptStatus.IN_PROGRESS
+            )
+        ).one()
+        if oldest_deadline is None:
+            return active, 0.0
+        overdue = utcnow() - (as_utc(oldest_deadline) + self.grace)
+        return active, max(0.0, overdue.total_seconds())
