@@ -20,15 +20,18 @@ folder and /metrics adds them up.
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import logging
 import os
+import queue
 import re
 import sys
 import time
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
+from logging.handlers import QueueHandler, QueueListener
 from typing import TextIO
 
 import redis
@@ -58,7 +61,11 @@ _LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 log = logging.getLogger(__name__)
+# One line per request that failed or was slow; every other request at DEBUG. A line
+# for each of thousands of answer saves a second cost 7 % of the app's CPU
+# (docs/performance.md), and nginx's access log already has every request with its id.
 access_log = logging.getLogger("exam_service.access")
+SLOW_REQUEST = 1.0  # seconds
 
 REQUEST_DURATION = Histogram(
     "http_request_duration_seconds",
@@ -115,12 +122,18 @@ class RequestContextFilter(logging.Filter):
 
 
 def configure_logging(log_format: str, level: str) -> None:
-    """One handler on the `exam_service` logger (which is also `app.logger`).
+    """Log records of the `exam_service` loggers (`app.logger` too) as lines on stderr.
+
+    Request threads only put records on a queue; one listener thread formats and
+    writes them. A handler writing to the stream directly holds a lock around
+    every write: under load, request threads queued on it and the benchmark's
+    answer saves lost more than a third of their throughput (docs/performance.md).
 
     Not the root logger: Alembic's `fileConfig` replaces the root's handlers
     whenever migrations run. Records still propagate to the root, where pytest's
     caplog listens. Calling this again (one app per test) replaces the handler.
     """
+    global _listener
     if log_format == "json":
         formatter: logging.Formatter = JsonFormatter(
             ["levelname", "name", "message", "request_id"],
@@ -135,13 +148,40 @@ def configure_logging(log_format: str, level: str) -> None:
         raise ValueError(f"LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
     logger = logging.getLogger("exam_service")
     logger.setLevel(level.upper())
-    for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+    for old in [h for h in logger.handlers if isinstance(h, _AppQueueHandler)]:
         logger.removeHandler(old)
     logger.removeHandler(default_handler)
-    handler = _StderrHandler()
-    handler.setFormatter(formatter)
+    if _listener is not None:
+        _listener.stop()
+    writer = _StderrHandler()
+    writer.setFormatter(formatter)
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = _AppQueueHandler(records)
+    # In the request's thread: the id lives in flask.g, and the message is final here.
     handler.addFilter(RequestContextFilter())
     logger.addHandler(handler)
+    _listener = QueueListener(records, writer)
+    _listener.start()
+
+
+def flush_logs() -> None:
+    """Write every record logged so far (the listener drains its queue on stop)."""
+    if _listener is not None:
+        _listener.stop()
+        _listener.start()
+
+
+class _AppQueueHandler(QueueHandler):
+    """The handler `configure_logging` installs (and replaces)."""
+
+
+_listener: QueueListener | None = None
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    if _listener is not None:
+        _listener.stop()
 
 
 def redact_path(path: str) -> str:
@@ -165,22 +205,26 @@ def _finish_request(response: Response) -> Response:
     endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
     REQUEST_DURATION.labels(method, endpoint, f"{response.status_code // 100}xx").observe(duration)
     response.headers[REQUEST_ID_HEADER] = g.request_id
+    level = (
+        logging.INFO if response.status_code >= 400 or duration >= SLOW_REQUEST else logging.DEBUG
+    )
+    if access_log.isEnabledFor(level):
+        _log_access(level, method, response.status_code, duration)
+    return response
+
+
+def _log_access(level: int, method: str, status: int, duration: float) -> None:
     path = redact_path(request.path)
     duration_ms = round(duration * 1000, 1)
-    access_log.info(
+    access_log.log(
+        level,
         "%s %s %s %.1f ms",
         method,
         path,
-        response.status_code,
+        status,
         duration_ms,
-        extra={
-            "method": method,
-            "path": path,
-            "status": response.status_code,
-            "duration_ms": duration_ms,
-        },
+        extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
     )
-    return response
 
 
 # --- metrics ---------------------------------------------------------------------

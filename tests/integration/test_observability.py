@@ -19,7 +19,7 @@ from exam_service.exam import live
 from exam_service.exam.models import Attempt
 from exam_service.exam.worker import FinishingWorker
 from exam_service.extensions import db, redis_store
-from exam_service.observability import configure_logging
+from exam_service.observability import configure_logging, flush_logs
 from tests.support.accounts import profile_payload
 
 HISTOGRAM = "http_request_duration_seconds"
@@ -36,6 +36,12 @@ def json_lines(text: str) -> list[dict]:
         if line.startswith("{"):
             records.append(json.loads(line))
     return records
+
+
+def stderr(capsys) -> str:
+    """What the app has logged so far: the log listener writes from its own thread."""
+    flush_logs()
+    return capsys.readouterr().err
 
 
 def scrape(client, **kwargs) -> dict[tuple[str, tuple], float]:
@@ -131,32 +137,42 @@ def test_a_refused_request_gets_an_id_too(candidate):
 # --- logs ------------------------------------------------------------------------
 
 
-def test_one_json_access_line_per_request(client, capsys):
-    capsys.readouterr()
-    client.get("/healthz?email=someone@example.org", headers={"X-Request-ID": "trace-1"})
-    records = [r for r in json_lines(capsys.readouterr().err) if r.get("request_id") == "trace-1"]
+def test_a_failed_request_gets_one_json_access_line(client, capsys):
+    stderr(capsys)
+    client.get("/no-such-page?email=someone@example.org", headers={"X-Request-ID": "trace-1"})
+    records = [r for r in json_lines(stderr(capsys)) if r.get("request_id") == "trace-1"]
     assert len(records) == 1
     line = records[0]
     assert line["logger"] == "exam_service.access"
     assert line["level"] == "INFO"
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/healthz", 200)
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/no-such-page", 404)
     assert isinstance(line["duration_ms"], int | float)
     assert line["duration_ms"] >= 0
     assert datetime.fromisoformat(line["time"]).utcoffset() == timedelta(0)
     assert "someone" not in json.dumps(line)  # no query string
 
 
+def test_a_successful_fast_request_is_logged_only_at_debug(client, capsys, caplog):
+    stderr(capsys)
+    client.get("/healthz", headers={"X-Request-ID": "quiet-1"})
+    assert not [r for r in json_lines(stderr(capsys)) if r.get("request_id") == "quiet-1"]
+    caplog.set_level(logging.DEBUG, logger="exam_service.access")
+    client.get("/healthz", headers={"X-Request-ID": "quiet-2"})
+    records = [r for r in json_lines(stderr(capsys)) if r.get("request_id") == "quiet-2"]
+    assert [(r["level"], r["path"], r["status"]) for r in records] == [("DEBUG", "/healthz", 200)]
+
+
 def test_every_record_of_a_request_carries_its_id(app, candidate, capsys):
     """An application log line (the failed-login warning) and the access line share the id."""
     booked, _ = candidate
-    capsys.readouterr()
+    stderr(capsys)
     response = app.test_client().post(
         "/api/v1/auth/login",
         json={"email": booked.email, "password": "wrong password"},
         headers={"X-Request-ID": "login-7"},
     )
     assert response.status_code == 401
-    records = [r for r in json_lines(capsys.readouterr().err) if r.get("request_id") == "login-7"]
+    records = [r for r in json_lines(stderr(capsys)) if r.get("request_id") == "login-7"]
     assert {r["logger"] for r in records} == {
         "exam_service.accounts.service",
         "exam_service.access",
@@ -164,14 +180,15 @@ def test_every_record_of_a_request_carries_its_id(app, candidate, capsys):
     assert booked.email not in json.dumps(records)
 
 
-def test_the_activation_token_is_not_logged(client, capsys):
+def test_the_activation_token_is_not_logged(client, capsys, caplog):
+    caplog.set_level(logging.DEBUG, logger="exam_service.access")
     token = secrets.token_urlsafe(32)
-    capsys.readouterr()
+    stderr(capsys)
     response = client.get(f"/activate/{token}", headers={"X-Request-ID": "activate-1"})
     assert response.status_code == 200
     # An application message naming the path is redacted as well.
     logging.getLogger("exam_service.errors").error("unhandled error on GET /activate/%s", token)
-    err = capsys.readouterr().err
+    err = stderr(capsys)
     assert token not in err
     records = json_lines(err)
     access = [r for r in records if r.get("request_id") == "activate-1"]
@@ -180,14 +197,14 @@ def test_the_activation_token_is_not_logged(client, capsys):
 
 
 def test_no_nik_in_the_logs_of_completing_a_profile(make_user, login, capsys, caplog):
-    caplog.set_level(logging.DEBUG)
-    capsys.readouterr()
+    caplog.set_level(logging.DEBUG, logger="exam_service")
+    stderr(capsys)
     client = login(make_user())
     payload = profile_payload()
     assert client.put("/api/v1/me/profile", json=payload).status_code == 200
     assert client.get("/api/v1/me/profile").json["nik"] == payload["nik"]
     assert client.get("/profil").status_code in {200, 302}
-    logged = capsys.readouterr().err + caplog.text
+    logged = stderr(capsys) + caplog.text
     assert "/api/v1/me/profile" in logged  # the requests were logged
     assert payload["nik"] not in logged
     # Any 16-digit number standing alone (a request id is hex: digits may run inside it).
