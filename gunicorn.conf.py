@@ -1,9 +1,16 @@
 """gunicorn settings (`gunicorn -c gunicorn.conf.py "exam_service:create_app()"`).
 
 gthread workers: the hot endpoints (answer saves) wait on Redis and the
-database, not on the CPU, so a few threads per process overlap that waiting
-without the memory of many processes. Two workers per core is the starting
-point on the 2-core machines we measure on; loadtest/ measures the choice.
+database, so threads overlap that waiting without the memory of more processes,
+and a thread stuck on a slow request (an XLSX export, a document upload from a
+phone, a Redis timeout of 1 s) does not stop its worker serving the others.
+
+Counts, measured on the 2-core benchmark machine (docs/performance.md; saturated
+answer saves as a ratio to GET /healthz in the same run): 2 workers x 1 thread
+0.16, 2 x 4 0.13, 2 x 8 0.14, 4 x 2 0.13 (and the worst p99). Threads beyond
+one buy little throughput under the GIL, and more processes than cores buy
+none; 2 x 4 keeps the safety of spare threads at most a fifth below the
+single-threaded peak. One worker per core, then, and a few threads each.
 Every value can be overridden from the environment.
 """
 
