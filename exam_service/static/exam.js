@@ -108,6 +108,10 @@
     questions: [],
     acked: {}, // position -> choice the server has confirmed (null: none)
     ackedSeq: {},
+    // Acknowledgements counted, and the count at each position's latest one: a snapshot
+    // of the attempt requested before an acknowledgement must not undo it on screen.
+    acks: 0,
+    ackedAt: {},
     rejected: {},
     flags: {},
     current: 1,
@@ -448,6 +452,8 @@
     if (!(data.seq < (state.ackedSeq[position] || 0))) {
       state.acked[position] = data.choice;
       state.ackedSeq[position] = data.seq;
+      state.acks += 1;
+      state.ackedAt[position] = state.acks;
     }
     settle(position, entry.seq);
     if (data.seq === entry.seq && data.choice === entry.choice) return;
@@ -580,8 +586,10 @@
     });
   }
 
-  /* The server's view of the attempt (start, resume, resync): it wins over the page's. */
-  function applyAttempt(data, result) {
+  /* The server's view of the attempt (start, resume, resync): it wins over the page's,
+   * except for answers acknowledged after the request for it was sent (`since`, a count
+   * of acknowledgements): the snapshot may predate them. */
+  function applyAttempt(data, result, since) {
     if (state.attemptId !== null && data.attempt_id !== state.attemptId) {
       return window.location.reload();
     }
@@ -590,9 +598,18 @@
     state.attemptId = data.attempt_id;
     state.status = data.status;
     if (data.questions && data.questions.length) state.questions = data.questions;
+    var newer = {};
+    Object.keys(state.ackedAt).forEach(function (position) {
+      if (since !== undefined && state.ackedAt[position] > since) {
+        newer[position] = state.acked[position];
+      }
+    });
     state.acked = {};
     Object.keys(data.answers || {}).forEach(function (position) {
       state.acked[position] = data.answers[position];
+    });
+    Object.keys(newer).forEach(function (position) {
+      state.acked[position] = newer[position];
     });
     anchor(data, result);
     if (first) openTest(data);
@@ -683,8 +700,9 @@
       return;
     }
     setTimeout(function () {
+      var since = state.acks;
       call("GET", "").then(function (result) {
-        if (result.status === 200 && result.data) applyAttempt(result.data, result);
+        if (result.status === 200 && result.data) applyAttempt(result.data, result, since);
         if (!state.finalShown && state.ended) {
           renderEnd();
           awaitFinal(round + 1);
@@ -730,9 +748,10 @@
   function resync() {
     if (!state.attemptId || state.finalShown || state.resyncing) return;
     state.resyncing = true;
+    var since = state.acks;
     call("GET", "").then(function (result) {
       state.resyncing = false;
-      if (result.status === 200 && result.data) applyAttempt(result.data, result);
+      if (result.status === 200 && result.data) applyAttempt(result.data, result, since);
       else if (result.status === 401) block("login");
     });
   }

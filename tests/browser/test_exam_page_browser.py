@@ -195,6 +195,40 @@ def test_a_whole_test_with_a_reload_midway(app, page, exam_activity, book_candid
     assert errors == []
 
 
+def test_a_snapshot_older_than_an_acknowledgement_does_not_undo_it(
+    app, page, exam_activity, book_candidate
+):
+    """Back online, the page saves its queue and asks for the whole attempt at once.
+    When that snapshot was taken before the save, the page must not show the saved
+    answer as unanswered. The snapshot here is taken before answering and delivered
+    after the acknowledgement, which a slow network does on its own."""
+    booked = book_candidate(exam_activity())
+    log_in(page, booked.email)
+    start_test(page)
+    attempt_id = attempt_of(app, booked.user.id).id
+    stale = page.request.get("/api/v1/me/attempt")
+    assert stale.json()["answers"] == {}
+    stale_body = stale.text()
+
+    def late_snapshot(route) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        time.sleep(1.5)
+        route.fulfill(status=200, content_type="application/json", body=stale_body)
+
+    page.route("**/api/v1/me/attempt", late_snapshot)
+    page.context.set_offline(True)
+    choose(page, 2, "B")
+    page.context.set_offline(False)
+    assert wait_for(lambda: stored_answers(app, attempt_id) == {2: "B"})
+    page.wait_for_timeout(2500)  # the stale snapshot has arrived and been applied
+    expect(page.locator("#exam-qstate")).to_have_attribute("data-state", "saved")
+    expect(page.locator('#exam-grid button[data-position="2"]')).to_have_attribute(
+        "aria-label", re.compile(r"sudah dijawab(?!, belum)")
+    )
+
+
 def test_answers_given_offline_reach_the_server(app, page, exam_activity, book_candidate):
     booked = book_candidate(exam_activity())
     log_in(page, booked.email)
