@@ -715,7 +715,10 @@ class Acknowledged:
         }
 
 
-TRANSIENT = (requests.ConnectionError, requests.Timeout)
+# Failures on the way: the outcome is unknown, so the client sends again (saves and
+# submits are idempotent). ChunkedEncodingError: a worker killed after sending the
+# response's headers but before its body; the acknowledgement never arrived.
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def send_until_answered(
