@@ -41,6 +41,8 @@ QUESTION_COUNT_RANGE = (1, 200)
 DEFAULT_DURATION_SECONDS = 3600
 # Seconds, not minutes: tests (and rehearsals) run exams of a few seconds.
 DURATION_RANGE = (1, 4 * 3600)
+# The activity's columns that shape a candidate's form: frozen once forms are drawn.
+FORM_SHAPE_COLUMNS = frozenset({"blueprint", "test_question_count"})
 AGE_RANGE = (0, 120)
 MAX_REASON_LENGTH = 2000
 DIFFICULTIES = tuple(d.value for d in Difficulty)
@@ -122,6 +124,8 @@ def update_activity(admin: User, activity_id: int, data: ActivityData) -> Activi
     activity = activity_for_admin(admin, activity_id)
     columns = _validated_columns(data)
     changed = sorted(k for k, v in columns.items() if getattr(activity, k) != v)
+    if FORM_SHAPE_COLUMNS & set(changed) and _forms_drawn(activity.id):
+        raise _forms_drawn_conflict()
     for key, value in columns.items():
         setattr(activity, key, value)
     db.session.flush()
@@ -824,25 +828,13 @@ def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -
     exists: drawn forms are frozen, and every candidate must get a form of the
     same shape. The activity row is locked, so two editors queue up.
     """
-    from ..exam.models import Attempt
-
     activity = db.session.scalar(
         db.select(Activity).where(Activity.id == activity_id).with_for_update()
     )
     if activity is None:
         raise NotFound(_("Kegiatan tidak ditemukan."))
-    drawn = db.session.scalar(
-        db.select(Attempt.id)
-        .join(Booking, Booking.id == Attempt.booking_id)
-        .join(Application, Application.id == Booking.application_id)
-        .where(Application.activity_id == activity_id)
-        .limit(1)
-    )
-    if drawn is not None:
-        raise Conflict(
-            _("Soal ujian kegiatan ini sudah diundi; kisi-kisi tidak dapat diubah lagi."),
-            code="forms_already_drawn",
-        )
+    if _forms_drawn(activity_id):
+        raise _forms_drawn_conflict()
     problem = _blueprint_problem(blueprint, activity.test_question_count)
     if problem:
         raise Invalid(_("Kisi-kisi tidak valid."), details={"blueprint": problem})
@@ -850,3 +842,25 @@ def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -
     db.session.flush()
     record(actor.id, "activity_blueprint_updated", "activity", activity.id)
     return activity
+
+
+def _forms_drawn(activity_id: int) -> bool:
+    """Whether any form of the activity has been drawn (an attempt exists, started or
+    prepared ahead): from then on every candidate must get a form of the same shape."""
+    from ..exam.models import Attempt
+
+    drawn = db.session.scalar(
+        db.select(Attempt.id)
+        .join(Booking, Booking.id == Attempt.booking_id)
+        .join(Application, Application.id == Booking.application_id)
+        .where(Application.activity_id == activity_id)
+        .limit(1)
+    )
+    return drawn is not None
+
+
+def _forms_drawn_conflict() -> Conflict:
+    return Conflict(
+        _("Soal ujian kegiatan ini sudah diundi; kisi-kisi tidak dapat diubah lagi."),
+        code="forms_already_drawn",
+    )

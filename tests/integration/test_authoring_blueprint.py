@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from exam_service.accounts.models import Role
+from exam_service.accounts.models import Office, Role
 from exam_service.authoring import service
 from exam_service.authoring.models import Category, QuestionStatus
 from exam_service.exam import service as exam
@@ -248,4 +248,44 @@ def test_the_edit_page_is_read_only_once_forms_are_drawn(
     assert "sudah diundi" in page.get_data(as_text=True)
     assert "Simpan kisi-kisi" not in page.get_data(as_text=True)
     assert refused.status_code == 409
+    assert saved_blueprint(app, activity_id)["categories"] == {"hitung": 3, "konsep": 2}
+
+
+def test_an_admin_cannot_reshape_the_form_once_one_is_drawn_either(
+    app, exam_activity, book_candidate, make_user, login
+):
+    """The activity form of the admins holds the blueprint too: same lock, same 409."""
+    activity_id = exam_activity()
+    with app.app_context():
+        activity = db.session.get_one(Activity, activity_id)
+        office = db.session.get_one(Office, activity.office_id)
+        body = {
+            "name": activity.name,
+            **{
+                field: getattr(activity, field).isoformat()
+                for field in (
+                    "registration_opens_at",
+                    "registration_closes_at",
+                    "booking_opens_at",
+                    "booking_closes_at",
+                )
+            },
+            "test_question_count": activity.test_question_count,
+            "test_duration_seconds": activity.test_duration_seconds,
+            "blueprint": activity.blueprint,
+        }
+    admin = login(make_user(Role.ADMIN, office=office))
+    draw_a_form(app, book_candidate, activity_id)
+    address = f"/api/v1/admin/activities/{activity_id}"
+
+    reshaped = admin.put(address, json={**body, "blueprint": {"categories": {"hitung": 5}}})
+    recounted = admin.put(
+        address,
+        json={**body, "test_question_count": 6, "blueprint": {"categories": {"hitung": 6}}},
+    )
+    renamed = admin.put(address, json={**body, "name": "Rekrutmen Mitra Uji (jadwal baru)"})
+
+    assert (reshaped.status_code, reshaped.json["error"]["code"]) == (409, "forms_already_drawn")
+    assert (recounted.status_code, recounted.json["error"]["code"]) == (409, "forms_already_drawn")
+    assert renamed.status_code == 200, renamed.json
     assert saved_blueprint(app, activity_id)["categories"] == {"hitung": 3, "konsep": 2}
