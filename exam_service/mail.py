@@ -1,7 +1,10 @@
 """Outgoing mail: SMTP when configured, otherwise `.eml` files in MAIL_OUTBOX.
 
 The outbox lets a person (or a test) open the activation link without a mail
-server. Mail bodies may hold links with tokens, so nothing here logs a body.
+server. Mail bodies may hold links with tokens, so nothing here logs a body or an
+address. A mail server that cannot be reached is `MailUnavailable` (503): the
+caller's transaction rolls back, so nothing half-done stays behind, and the person
+is told to try again.
 """
 
 from __future__ import annotations
@@ -14,10 +17,16 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from .clock import utcnow
+from .errors import ServiceError
 
 log = logging.getLogger(__name__)
+
+
+class MailUnavailable(ServiceError):
+    status, code = 503, "mail_unavailable"
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,13 @@ def send_mail(to: str, subject: str, text: str, attachments: tuple[Attachment, .
             attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     if config["SMTP_HOST"]:
-        _send_smtp(message)
+        try:
+            _send_smtp(message)
+        except (smtplib.SMTPException, OSError) as e:
+            log.warning("mail not sent: %s", type(e).__name__)
+            raise MailUnavailable(
+                _("Surel tidak dapat dikirim saat ini. Silakan coba lagi beberapa menit lagi.")
+            ) from None
     else:
         _write_outbox(message, Path(config["MAIL_OUTBOX"]))
 

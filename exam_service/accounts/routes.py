@@ -26,6 +26,7 @@ from ..api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_respon
 from ..auth import candidate_required
 from ..errors import NotFound, ServiceError, error_body
 from ..extensions import csrf, limiter
+from ..mail import MailUnavailable
 from . import data_export, documents, profiles, service
 from .forms import LoginForm, ProfileForm, RegisterForm, ResendForm
 from .models import Document, DocumentKind, Profile, User
@@ -324,6 +325,9 @@ def register_page() -> Any:
         service.register_candidate(
             form.email.data, form.password.data, form.full_name.data, form.consent.data
         )
+    except MailUnavailable as e:
+        flash(e.message, "error")
+        return _register_page(form, e.status)
     except ServiceError as e:
         for name, message in (e.details or {"password": e.message}).items():
             form[name].errors = [*form[name].errors, message]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import utcnow
 from ..errors import Invalid, ServiceError
 from ..extensions import db
-from ..mail import send_mail
+from ..mail import MailUnavailable, send_mail
 from .models import ActivationToken, ConsentRecord, LoginSession, Role, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
@@ -121,7 +121,12 @@ def register_candidate(email: str, password: str, full_name: str, consent: bool)
 def resend_activation(email: str) -> None:
     user = db.session.scalar(db.select(User).where(User.email == normalize_email(email)))
     if user is not None and user.activated_at is None and user.disabled_at is None:
-        _mail_activation(user)
+        try:
+            _mail_activation(user)
+        except MailUnavailable:
+            # The answer must not depend on whether the account exists: the failure
+            # is logged (by the mail module), the caller answers as always.
+            return
 
 
 def _mail_activation(user: User) -> None:

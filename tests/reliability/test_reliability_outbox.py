@@ -7,7 +7,8 @@ every connection while the receiver is "down". The worker's delivery step (claim
 record) runs every 30 s of simulated time, so an hour takes a few seconds; one round
 dies after claiming (as a killed worker would), leaving its claim to the lease.
 
-Mail has no outbox yet: with the SMTP server down, registering fails (see the xfail).
+Mail has no outbox yet: with the SMTP server down, registering is refused with a clear
+503 and rolled back; resend answers as always, so it reveals no account.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func
 
+from exam_service.accounts.models import User
 from exam_service.clock import utcnow
 from exam_service.extensions import db
 from exam_service.feeds import webhooks
@@ -98,23 +101,55 @@ def _all_delivered(app) -> bool:
     return pending == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no mail outbox: the activation mail is sent inside the registration request, "
-    "so an SMTP server that is down turns registering into a 500 (rolled back)",
-)
-def test_mail_server_down_registration_still_succeeds(app, client, monkeypatch):
+REGISTRATION = {
+    "email": "surel@uji.example",
+    "password": "sandi-uji-panjang",
+    "full_name": "Uji",
+    "consent": True,
+}
+
+
+def test_mail_server_down_registration_is_a_clear_503_and_leaves_nothing(app, client, monkeypatch):
+    """The activation mail is sent inside the registration (there is no mail outbox
+    yet): with the SMTP server down, registering is refused with a clear 503 and
+    rolled back, so the same registration succeeds once the server is back."""
+    smtp_host, smtp_port = app.config["SMTP_HOST"], app.config["SMTP_PORT"]
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())  # nothing listens there
 
-    response = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": "surel@uji.example",
-            "password": "sandi-uji-panjang",
-            "full_name": "Uji",
-            "consent": True,
-        },
-    )
+    refused = client.post("/api/v1/auth/register", json=REGISTRATION)
 
-    assert response.status_code == 201, response.get_data(as_text=True)
+    assert refused.status_code == 503, refused.get_data(as_text=True)
+    assert refused.json["error"]["code"] == "mail_unavailable"
+    assert "coba lagi" in refused.json["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(User)) == 0
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", smtp_host)
+    monkeypatch.setitem(app.config, "SMTP_PORT", smtp_port)
+    assert client.post("/api/v1/auth/register", json=REGISTRATION).status_code == 201
+
+
+def test_mail_server_down_the_register_page_says_so(app, make_client, monkeypatch):
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", free_port())
+    response = make_client().submit_form("/register", {**REGISTRATION, "consent": "y"})
+
+    assert response.status_code == 503
+    assert "Surel tidak dapat dikirim saat ini" in response.get_data(as_text=True)
+
+
+def test_mail_server_down_resend_answers_as_always(app, client, monkeypatch):
+    """Whether the account exists must not show: resend answers the same either way."""
+    with app.app_context():
+        waiting = User(email="menunggu@uji.example", full_name="Menunggu", password_hash="x")
+        db.session.add(waiting)
+        db.session.commit()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", free_port())
+
+    existing = client.post("/api/v1/auth/resend", json={"email": "menunggu@uji.example"})
+    unknown = client.post("/api/v1/auth/resend", json={"email": "tidak-ada@uji.example"})
+
+    assert (existing.status_code, existing.json) == (unknown.status_code, unknown.json)
+    assert existing.status_code == 200
