@@ -17,6 +17,7 @@ from .extensions import db
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(create_office_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(create_api_key_command)
@@ -44,11 +45,43 @@ def seed_demo() -> None:
         click.echo(f"  {role:<9} {email:<32} {password}")
 
 
+@click.command("create-office")
+@with_appcontext
+@click.option("--code", required=True, help="The office's code (up to 16 characters).")
+@click.option("--name", required=True, help='e.g. "BPS Kabupaten Contoh".')
+@click.option("--region", "region_code", required=True, help="Regency code: 4 digits, as in NIK.")
+def create_office_command(code: str, name: str, region_code: str) -> None:
+    """Create a statistics office; its admins see only its activities."""
+    code, name = code.strip(), name.strip()
+    if not code or len(code) > 16:
+        raise click.BadParameter("1 to 16 characters", param_hint="--code")
+    if not name or len(name) > 200:
+        raise click.BadParameter("1 to 200 characters", param_hint="--name")
+    if len(region_code) != 4 or not region_code.isdigit():
+        raise click.BadParameter("4 digits, e.g. 3273", param_hint="--region")
+    office = Office(code=code, name=name, region_code=region_code)
+    db.session.add(office)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"an office with code {code} exists already") from None
+    click.echo(f"created office {code} (id {office.id})")
+
+
 @click.command("create-user")
 @with_appcontext
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--email", required=True)
-@click.option("--password", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="EXAM_USER_PASSWORD",
+    help="Asked for when left out (or EXAM_USER_PASSWORD): a password on the command line "
+    "stays in the shell's history.",
+)
 @click.option("--full-name", default="")
 @click.option("--office", "office_code", default=None, help="Office code, for admins.")
 def create_user_command(
