@@ -39,6 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
         validation_error_callback=validation_error_response,
     )
     app.config.from_mapping(Config.from_env(Path(app.instance_path)).as_flask())
+    # JSON keeps the documented field order, and a blueprint's categories the order
+    # its author gave them (Flask sorts keys by default).
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     if config:
         app.config.from_mapping(config)
 

@@ -98,9 +98,9 @@ def test_saving_a_blueprint_with_a_mix_shows_the_shares_and_shortages(app, autho
     body = response.json
     assert body["complete"] is False
     by_category = rows(body)
-    # The blueprint's categories first, then the bank's others.
-    assert sorted(list(by_category)[:2]) == ["baru", "hitung"]
-    assert list(by_category)[2:] == ["konsep"]
+    # The blueprint's categories first, in the author's order, then the bank's others.
+    assert list(by_category) == ["hitung", "baru", "konsep"]
+    assert list(author.get(url(activity_id)).json["blueprint"]["categories"]) == ["hitung", "baru"]
     hitung = by_category["hitung"]
     assert [(d["active"], d["needed"]) for d in hitung["difficulties"]] == [(2, 2), (2, 1), (2, 1)]
     baru = by_category["baru"]
