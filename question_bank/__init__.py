@@ -28,6 +28,7 @@ from .formats import (
 )
 from .markup import plain_to_stem, sanitize_stem, to_plain_text
 from .model import (
+    OPTION_LETTERS,
     Difficulty,
     Option,
     Question,
@@ -39,7 +40,7 @@ from .model import (
     to_points,
     validate_question,
 )
-from .scoring import CategoryScore, FaultyRule, SheetScore, score_sheet
+from .scoring import CategoryScore, FaultyRule, ItemScore, SheetScore, score_item, score_sheet
 from .stats import (
     difficulty_index,
     flag_item,
@@ -52,6 +53,7 @@ from .stats import (
 __all__ = [
     "DEMO_BANK_PATH",
     "FORMATS",
+    "OPTION_LETTERS",
     "BankTooSmall",
     "Blueprint",
     "BlueprintError",
@@ -63,6 +65,7 @@ __all__ = [
     "FormItem",
     "ImportIssue",
     "ImportReport",
+    "ItemScore",
     "Option",
     "Question",
     "QuestionError",
@@ -88,6 +91,7 @@ __all__ = [
     "question_from_dict",
     "question_to_dict",
     "sanitize_stem",
+    "score_item",
     "score_sheet",
     "to_plain_text",
     "to_points",

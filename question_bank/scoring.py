@@ -36,6 +36,22 @@ class SheetScore:
     by_category: dict[str, CategoryScore]
 
 
+@dataclass(frozen=True)
+class ItemScore:
+    points: Decimal
+    # 0 for an item ruled dropped: it counts for nobody.
+    max: Decimal
+
+
+def score_item(question: Question, choice: int | None, rule: FaultyRule | None = None) -> ItemScore:
+    """One item's points and maximum; `choice` is the original index chosen (or None)."""
+    if choice is not None and not 0 <= choice < len(question.options):
+        raise ValueError(f"choice {choice} is not an option of question {question.id}")
+    if rule is FaultyRule.DROP:
+        return ItemScore(Decimal(0), Decimal(0))
+    return ItemScore(_earned(question, choice, rule), question.max_points)
+
+
 def score_sheet(
     items: Sequence[Question],
     choices: Sequence[int | None],
@@ -49,16 +65,11 @@ def score_sheet(
     scores: dict[str, Decimal] = {}
     maxima: dict[str, Decimal] = {}
     for question, choice in zip(items, choices, strict=True):
-        if choice is not None and not 0 <= choice < len(question.options):
-            raise ValueError(f"choice {choice} is not an option of question {question.id}")
         # FaultyRule(...) also accepts the plain strings a database returns.
         rule = FaultyRule(rules[question.id]) if question.id in rules else None
-        scores.setdefault(question.category, Decimal(0))
-        maxima.setdefault(question.category, Decimal(0))
-        if rule is FaultyRule.DROP:
-            continue
-        maxima[question.category] += question.max_points
-        scores[question.category] += _earned(question, choice, rule)
+        item = score_item(question, choice, rule)
+        scores[question.category] = scores.get(question.category, Decimal(0)) + item.points
+        maxima[question.category] = maxima.get(question.category, Decimal(0)) + item.max
     by_category = {
         category: CategoryScore(scores[category], maxima[category]) for category in scores
     }

@@ -253,12 +253,12 @@ def api_download_document(path: DocumentPath) -> Response:
 @api.get("/me/data-export", responses=responses(200, DataExportOut), security=SESSION_AUTH)
 @candidate_required
 def api_data_export() -> Response:
-    """A copy of all the candidate's own data, as a JSON attachment that is never cached."""
+    """A copy of all the candidate's own data, as a JSON attachment (never cached, like
+    every response with personal data: see `security`)."""
     exported = data_export.export_own_data(current_user)
     response = json_response(_export_out(exported))
     day = exported.exported_at.strftime("%Y%m%d")
     response.headers["Content-Disposition"] = f'attachment; filename="data-pribadi-{day}.json"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -24,11 +24,9 @@ from question_bank import Blueprint, Difficulty, apportion, available_per_catego
 
 from ..accounts.models import User
 from ..errors import NotFound
-from ..exam.models import Attempt
 from ..extensions import db
 from ..recruitment import service as recruitment
 from ..recruitment.models import Activity
-from ..scheduling.models import TestSession
 from .bank import active_questions
 from .models import Category
 
@@ -78,7 +76,7 @@ def list_activities() -> list[BlueprintCoverage]:
     ).all()
     pool = active_questions()
     names = _category_names()
-    drawn = _activities_with_forms()
+    drawn = recruitment.activities_with_forms()
     return [_coverage(a, a.blueprint, a.id in drawn, pool, names) for a in activities]
 
 
@@ -87,7 +85,7 @@ def coverage(activity_id: int, blueprint: dict[str, Any] | None = None) -> Bluep
     (the page shows a refused draft against the bank too)."""
     activity = _activity(activity_id)
     shown = activity.blueprint if blueprint is None else blueprint
-    drawn = activity_id in _activities_with_forms(activity_id)
+    drawn = activity_id in recruitment.activities_with_forms(activity_id)
     return _coverage(activity, shown, drawn, active_questions(), _category_names())
 
 
@@ -151,18 +149,6 @@ def _activity(activity_id: int) -> Activity:
     if activity is None:
         raise NotFound(_("Kegiatan tidak ditemukan."))
     return activity
-
-
-def _activities_with_forms(activity_id: int | None = None) -> set[int]:
-    """Activities that have at least one attempt (a drawn form)."""
-    query = (
-        db.select(TestSession.activity_id)
-        .join(Attempt, Attempt.session_id == TestSession.id)
-        .distinct()
-    )
-    if activity_id is not None:
-        query = query.where(TestSession.activity_id == activity_id)
-    return set(db.session.scalars(query))
 
 
 def _category_names() -> dict[str, str]:

@@ -50,8 +50,9 @@ def store_image(stream: IO[bytes]) -> str:
     return name
 
 
-def is_image_name(name: str | None) -> bool:
-    return bool(name) and _NAME.fullmatch(name or "") is not None
+def is_stored(name: str | None) -> bool:
+    """Whether `name` is an image the bank stores (the only names a question may use)."""
+    return bool(name and _NAME.fullmatch(name) and (image_folder() / name).is_file())
 
 
 def image_url(name: str | None) -> str | None:
@@ -59,11 +60,10 @@ def image_url(name: str | None) -> str | None:
 
 
 def send_image(name: str) -> Response:
-    path = image_folder() / name
-    if not _NAME.fullmatch(name) or not path.is_file():
+    if not is_stored(name):
         raise NotFound(_("Gambar tidak ditemukan."))
+    path = image_folder() / name
     # A name is never reused for other content, so a browser may keep the image.
     response = send_file(path, mimetype=_MIME[name.rsplit(".", 1)[1]], conditional=True)
     response.headers["Cache-Control"] = f"private, max-age={_ONE_DAY}, immutable"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from flask_openapi3 import FileStorage, validate_request
 from pydantic import BaseModel
 
-from question_bank import Difficulty
+from question_bank import OPTION_LETTERS, Difficulty
 
 from ..api import SESSION_AUTH, api_blueprint, json_response, responses
 from ..auth import author_required
@@ -53,8 +53,6 @@ from .service import QuestionDraft, QuestionFilter
 
 api = api_blueprint("authoring_api", __name__, "bank")
 pages = Blueprint("authoring", __name__)
-
-KEYS = "ABCDEF"
 
 
 class ImageForm(BaseModel):
@@ -244,7 +242,7 @@ def question_history(question_id: int) -> Any:
         question=question,
         versions=[version_out(v) for v in versions],
         labels=_labels(),
-        keys=KEYS,
+        keys=OPTION_LETTERS,
     )
 
 
@@ -290,8 +288,6 @@ def _save(question_id: int | None, form: QuestionForm) -> Any:
     upload = form.image.data
     if upload and getattr(upload, "filename", ""):
         image_name = images.store_image(upload.stream)
-    elif image_name and not images.is_image_name(image_name):
-        image_name = None
     draft = form.to_draft(image_name)
     if question_id is None:
         return service.create_question(current_user, draft)
@@ -318,9 +314,11 @@ def _preview_out(draft: QuestionDraft) -> BankPreviewOut:
     return BankPreviewOut(
         text=shown.stem,
         image_url=images.image_url(draft.image_name)
-        if images.is_image_name(draft.image_name)
+        if images.is_stored(draft.image_name)
         else None,
-        options=[BankPreviewOptionOut(key=KEYS[i], text=t) for i, t in enumerate(shown.options)],
+        options=[
+            BankPreviewOptionOut(key=OPTION_LETTERS[i], text=t) for i, t in enumerate(shown.options)
+        ],
         problems=shown.problems,
     )
 

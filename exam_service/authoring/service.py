@@ -18,18 +18,26 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func
 
-from question_bank import Difficulty, Option, QuestionError, make_question, sanitize_stem
+from question_bank import (
+    Difficulty,
+    Option,
+    QuestionError,
+    make_question,
+    question_to_dict,
+    sanitize_stem,
+)
 from question_bank import Question as LibraryQuestion
 
 from .. import audit
 from ..accounts.models import User
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from . import images
 from .models import Category, Question, QuestionStatus, QuestionVersion
 
 PAGE_SIZE = 25
 _BLOCK_MARKUP = re.compile(r"<\s*(br|p|ul|ol|li|table|tr)\b", re.IGNORECASE)
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ALLOWED_MOVES = {
     QuestionStatus.DRAFT: {QuestionStatus.ACTIVE},
     QuestionStatus.ACTIVE: {QuestionStatus.RETIRED},
@@ -131,11 +139,16 @@ def rename_category(author: User, category_id: int, name: str) -> Category:
 
 def _category_problems(slug: str, name: str) -> dict[str, str]:
     errors = {}
-    if not _SLUG.fullmatch(slug):
+    if not is_category_slug(slug):
         errors["slug"] = _("Kode: huruf kecil, angka, '-' atau '_', paling banyak 64 karakter.")
     if not name or len(name) > 200:
         errors["name"] = _("Nama wajib diisi, paling banyak 200 karakter.")
     return errors
+
+
+def is_category_slug(slug: str) -> bool:
+    """A category code files and blueprints can refer to."""
+    return _SLUG.fullmatch(slug) is not None
 
 
 def _category(category_id: int) -> Category:
@@ -234,13 +247,12 @@ def set_status(author: User, question_id: int, status: QuestionStatus) -> Questi
     row = _locked(question_id)
     if status == row.status:
         return row
-    old_label = row.status
-    if status not in _ALLOWED_MOVES[QuestionStatus(row.status)]:
+    old = row.status
+    if status not in _ALLOWED_MOVES[QuestionStatus(old)]:
         raise Conflict(
-            _("Status soal tidak dapat diubah dari %(old)s ke %(new)s.", old=old_label, new=status),
+            _("Status soal tidak dapat diubah dari %(old)s ke %(new)s.", old=old, new=status),
             code="status_not_allowed",
         )
-    old = row.status
     row.status = status
     db.session.flush()
     audit.record(author.id, "bank.question_status", "question", row.id, old=old, new=status)
@@ -274,6 +286,11 @@ def validated(draft: QuestionDraft, category: Category) -> LibraryQuestion:
         raise Invalid(
             _("Soal belum benar."), details={"difficulty": _("Tingkat kesulitan tidak dikenal.")}
         ) from None
+    if draft.image_name is not None and not images.is_stored(draft.image_name):
+        raise Invalid(
+            _("Soal belum benar."),
+            details={"image": _("Gambar tidak ada di bank; unggah gambarnya dulu.")},
+        )
     try:
         return make_question(
             category=category.slug,
@@ -320,10 +337,7 @@ def _fill_version(version: QuestionVersion, question: LibraryQuestion) -> None:
     version.difficulty = question.difficulty.value
     version.stem = sanitize_stem(question.stem)
     version.image_name = question.image
-    version.options = [
-        {"text": o.text, "points": str(o.points), "keep_last": o.keep_last}
-        for o in question.options
-    ]
+    version.options = question_to_dict(question)["options"]
 
 
 def _locked(question_id: int) -> Question:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from question_bank import (
+    OPTION_LETTERS,
     difficulty_index,
     flag_item,
     histogram,
@@ -38,7 +39,6 @@ MIN_RESPONSES = 30
 HISTOGRAM_BINS = 10
 # Tests whose maximum is at most this many whole points get one bar per score.
 MAX_UNIT_BINS = 20
-LETTERS = "ABCDEF"
 # Most serious first: the order of the badges and of "sort by flag".
 FLAG_ORDER = ("negative_discrimination", "too_hard", "too_easy", "low_discrimination")
 SORTS = ("question", "flag", "p", "rpb")
@@ -226,7 +226,7 @@ def _item_stats(version: _Version, responses: list[_Response]) -> ItemStats:
         flags=sorted(flag_item(p, rpb), key=FLAG_ORDER.index) if p is not None else [],
         options=[
             OptionRate(
-                letter=LETTERS[i],
+                letter=OPTION_LETTERS[i],
                 text=option["text"],
                 points=points[i],
                 is_key=max_points > 0 and points[i] == max_points,

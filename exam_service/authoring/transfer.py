@@ -48,7 +48,7 @@ from ..extensions import db
 from . import images
 from .bank import to_library
 from .models import Category, Question, QuestionStatus, QuestionVersion
-from .service import _SLUG, add_question, ensure_categories
+from .service import add_question, ensure_categories, is_category_slug
 
 IMPORT_STATUSES = (QuestionStatus.DRAFT, QuestionStatus.ACTIVE)
 TEMPLATE_FORMATS = ("csv", "xlsx")
@@ -225,7 +225,7 @@ def _bank_problems(
     question: LibraryQuestion, categories: set[str], taken_ids: set[str]
 ) -> list[str]:
     problems = []
-    if question.category not in categories and not _SLUG.fullmatch(question.category):
+    if question.category not in categories and not is_category_slug(question.category):
         problems.append(
             _(
                 "kode kategori %(slug)s tidak valid (huruf kecil, angka, '-' atau '_')",
@@ -234,15 +234,11 @@ def _bank_problems(
         )
     if question.id in taken_ids:
         problems.append(_("kode soal %(id)s sudah ada di bank (duplikat)", id=question.id))
-    if question.image and not _stored_image(question.image):
+    if question.image and not images.is_stored(question.image):
         problems.append(
             _("gambar %(name)s tidak ada di bank; unggah gambarnya dulu", name=question.image)
         )
     return problems
-
-
-def _stored_image(name: str) -> bool:
-    return images.is_image_name(name) and (images.image_folder() / name).is_file()
 
 
 def _existing_external_ids(ids: set[str]) -> set[str]:

@@ -15,13 +15,13 @@ from decimal import Decimal
 
 from sqlalchemy import Select
 
-from question_bank import FaultyRule, score_sheet
+from question_bank import score_item
 
 from ..authoring import bank
 from ..extensions import db
 from ..scheduling.models import TestSession
-from .models import Answer, Attempt, AttemptItem, AttemptStatus, ItemRuling
-from .service import KEYS
+from .models import Answer, Attempt, AttemptItem, AttemptStatus
+from .service import original_choice, rulings_by_activity
 
 
 @dataclass(frozen=True)
@@ -48,42 +48,34 @@ def graded_sheets(activity_id: int | None = None) -> list[GradedSheet]:
 
     The version ids map to the bank's questions through `authoring.bank`.
     """
-    graded = (
-        db.select(Attempt.id)
-        .join(TestSession, TestSession.id == Attempt.session_id)
-        .where(Attempt.status == AttemptStatus.FINISHED, Attempt.graded_at.is_not(None))
-    )
-    if activity_id is not None:
-        graded = graded.where(TestSession.activity_id == activity_id)
-    attempts = db.session.execute(
+    query = (
         db.select(Attempt.id, TestSession.activity_id, Attempt.score, Attempt.max_score)
         .join(TestSession, TestSession.id == Attempt.session_id)
-        .where(Attempt.id.in_(graded))
+        .where(Attempt.status == AttemptStatus.FINISHED, Attempt.graded_at.is_not(None))
         .order_by(Attempt.id)
-    ).all()
+    )
+    if activity_id is not None:
+        query = query.where(TestSession.activity_id == activity_id)
+    attempts = db.session.execute(query).all()
     if not attempts:
         return []
-    items = _items_by_attempt(graded)
-    choices = _choices_by_attempt(graded)
+    graded_ids = query.with_only_columns(Attempt.id).order_by(None)
+    items = _items_by_attempt(graded_ids)
+    choices = _choices_by_attempt(graded_ids)
     version_ids = {item.question_version_id for rows in items.values() for item in rows}
     questions = bank.versions(version_ids)
-    rulings = _rulings({row.activity_id for row in attempts}, version_ids)
+    rulings = rulings_by_activity({row.activity_id for row in attempts}, version_ids)
     sheets = []
     for row in attempts:
+        faulty = rulings.get(row.activity_id, {})
         responses = []
         for item in items.get(row.id, []):
-            question = questions[item.question_version_id]
-            letter = choices.get((row.id, item.position))
-            choice = item.option_order[KEYS.index(letter)] if letter else None
-            # Scoring one item alone applies exactly the rules `grade()` applied.
-            graded = score_sheet([question], [choice], rulings.get(row.activity_id))
+            choice = original_choice(item, choices.get((row.id, item.position)))
+            rule = faulty.get(str(item.question_version_id))
+            # The rules `grade()` applied, item by item.
+            scored = score_item(questions[item.question_version_id], choice, rule)
             responses.append(
-                ItemResponse(
-                    question_version_id=item.question_version_id,
-                    points=graded.total,
-                    max_points=graded.maximum,
-                    choice=choice,
-                )
+                ItemResponse(item.question_version_id, scored.points, scored.max, choice)
             )
         sheets.append(
             GradedSheet(
@@ -115,17 +107,3 @@ def _choices_by_attempt(graded: Select[tuple[int]]) -> dict[tuple[int, int], str
         )
     )
     return {(attempt_id, position): choice for attempt_id, position, choice in rows}
-
-
-def _rulings(activity_ids: set[int], version_ids: set[int]) -> dict[int, dict[str, FaultyRule]]:
-    """Rulings per activity, keyed like `grade()` keys them (the version id as text)."""
-    rows = db.session.scalars(
-        db.select(ItemRuling).where(
-            ItemRuling.activity_id.in_(activity_ids),
-            ItemRuling.question_version_id.in_(version_ids),
-        )
-    )
-    by_activity: dict[int, dict[str, FaultyRule]] = defaultdict(dict)
-    for ruling in rows:
-        by_activity[ruling.activity_id][str(ruling.question_version_id)] = FaultyRule(ruling.rule)
-    return by_activity

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import secrets
-import string
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,14 @@ from flask_babel import gettext as _
 from sqlalchemy import BigInteger, bindparam, func, text
 from sqlalchemy.exc import IntegrityError
 
-from question_bank import BankTooSmall, Blueprint, FaultyRule, draw_form, score_sheet
+from question_bank import (
+    OPTION_LETTERS,
+    BankTooSmall,
+    Blueprint,
+    FaultyRule,
+    draw_form,
+    score_sheet,
+)
 
 from ..authoring import bank
 from ..authoring.images import image_url
@@ -51,7 +58,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-KEYS = string.ascii_uppercase[:6]
+KEYS = OPTION_LETTERS
 INTEGRITY_EVENT_KINDS = frozenset({"hidden", "visible", "offline", "online", "resumed"})
 
 
@@ -506,19 +513,10 @@ def grade(attempt: Attempt) -> None:
     items = attempt.items
     questions = bank.versions(item.question_version_id for item in items)
     answers = {a.position: a.choice for a in _answers_of(attempt.id)}
-    choices: list[int | None] = []
-    for item in items:
-        choice = answers.get(item.position)
-        choices.append(item.option_order[KEYS.index(choice)] if choice else None)
-    rulings = {
-        str(r.question_version_id): FaultyRule(r.rule)
-        for r in db.session.scalars(
-            db.select(ItemRuling).where(
-                ItemRuling.activity_id == attempt.session.activity_id,
-                ItemRuling.question_version_id.in_([i.question_version_id for i in items]),
-            )
-        )
-    }
+    choices = [original_choice(item, answers.get(item.position)) for item in items]
+    activity_id = attempt.session.activity_id
+    version_ids = {item.question_version_id for item in items}
+    rulings = rulings_by_activity({activity_id}, version_ids).get(activity_id, {})
     sheet = score_sheet([questions[item.question_version_id] for item in items], choices, rulings)
     attempt.score = sheet.total
     attempt.max_score = sheet.maximum
@@ -531,6 +529,27 @@ def grade(attempt: Attempt) -> None:
     attempt.grading_version += 1
     db.session.flush()
     feed_events.attempt_graded(attempt)  # feed position + outbox event, same transaction
+
+
+def original_choice(item: AttemptItem, letter: str | None) -> int | None:
+    """The option chosen, as its index in the version's authoring order (None: none)."""
+    return item.option_order[KEYS.index(letter)] if letter else None
+
+
+def rulings_by_activity(
+    activity_ids: set[int], version_ids: set[int]
+) -> dict[int, dict[str, FaultyRule]]:
+    """Faulty-item rulings per activity, keyed by version id as text (the bank's ids)."""
+    rows = db.session.scalars(
+        db.select(ItemRuling).where(
+            ItemRuling.activity_id.in_(activity_ids),
+            ItemRuling.question_version_id.in_(version_ids),
+        )
+    )
+    by_activity: dict[int, dict[str, FaultyRule]] = defaultdict(dict)
+    for ruling in rows:
+        by_activity[ruling.activity_id][str(ruling.question_version_id)] = FaultyRule(ruling.rule)
+    return by_activity
 
 
 def _answers_of(attempt_id: int) -> list[Answer]:

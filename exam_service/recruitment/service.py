@@ -32,7 +32,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..exam import service as exam
 from ..extensions import db
 from ..scheduling import service as scheduling
-from ..scheduling.models import Booking
+from ..scheduling.models import Booking, TestSession
 from .models import Activity, Application, ApplicationStatus
 from .privacy import mask_nik
 
@@ -124,7 +124,7 @@ def update_activity(admin: User, activity_id: int, data: ActivityData) -> Activi
     activity = activity_for_admin(admin, activity_id)
     columns = _validated_columns(data)
     changed = sorted(k for k, v in columns.items() if getattr(activity, k) != v)
-    if FORM_SHAPE_COLUMNS & set(changed) and _forms_drawn(activity.id):
+    if FORM_SHAPE_COLUMNS & set(changed) and activity.id in activities_with_forms(activity.id):
         raise _forms_drawn_conflict()
     for key, value in columns.items():
         setattr(activity, key, value)
@@ -833,7 +833,7 @@ def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -
     )
     if activity is None:
         raise NotFound(_("Kegiatan tidak ditemukan."))
-    if _forms_drawn(activity_id):
+    if activity_id in activities_with_forms(activity_id):
         raise _forms_drawn_conflict()
     problem = _blueprint_problem(blueprint, activity.test_question_count)
     if problem:
@@ -844,19 +844,20 @@ def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -
     return activity
 
 
-def _forms_drawn(activity_id: int) -> bool:
-    """Whether any form of the activity has been drawn (an attempt exists, started or
-    prepared ahead): from then on every candidate must get a form of the same shape."""
+def activities_with_forms(activity_id: int | None = None) -> set[int]:
+    """Activities (all, or just `activity_id`) of which a form has been drawn: an attempt
+    exists, started or prepared ahead. From then on every candidate must get a form of
+    the same shape."""
     from ..exam.models import Attempt
 
-    drawn = db.session.scalar(
-        db.select(Attempt.id)
-        .join(Booking, Booking.id == Attempt.booking_id)
-        .join(Application, Application.id == Booking.application_id)
-        .where(Application.activity_id == activity_id)
-        .limit(1)
+    query = (
+        db.select(TestSession.activity_id)
+        .join(Attempt, Attempt.session_id == TestSession.id)
+        .distinct()
     )
-    return drawn is not None
+    if activity_id is not None:
+        query = query.where(TestSession.activity_id == activity_id)
+    return set(db.session.scalars(query))
 
 
 def _forms_drawn_conflict() -> Conflict:

@@ -270,6 +270,17 @@ def test_anything_but_a_real_jpeg_or_png_is_refused(author, data, filename):
     assert "name" not in (response.json or {})
 
 
+@pytest.mark.parametrize(
+    "image", ["0123456789abcdef0123456789abcdef.png", "../secret_key", "grafik.png"]
+)
+def test_a_question_names_only_an_image_the_bank_stores(author, category_id, image):
+    """The editor, the API and imports share one rule: upload the image first."""
+    response = author.post(QUESTIONS, json=question(category_id, image=image))
+
+    assert response.status_code == 422
+    assert "image" in response.json["error"]["details"]
+
+
 def _io(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
 
