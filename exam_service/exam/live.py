@@ -118,6 +118,25 @@ def set_deadline(attempt_id: int, deadline_ms: int, due_ms: int) -> None:
     client.zadd(DEADLINES_KEY, {str(attempt_id): due_ms})
 
 
+def drifted(expected_deadlines_ms: dict[int, int]) -> list[int]:
+    """The in-progress attempts (id -> the database's deadline) whose Redis copy says
+    otherwise: another status or another deadline. Attempts without a copy are not
+    listed; the next save rebuilds them."""
+    ids = list(expected_deadlines_ms)
+    if not ids:
+        return []
+    pipe = redis_store.client.pipeline(transaction=False)
+    for attempt_id in ids:
+        pipe.hmget(state_key(attempt_id), "status", "deadline_ms")
+    drifted = []
+    for attempt_id, (status, deadline_ms) in zip(ids, pipe.execute(), strict=True):
+        if status is None:
+            continue
+        if status != "in_progress" or int(deadline_ms) != expected_deadlines_ms[attempt_id]:
+            drifted.append(attempt_id)
+    return drifted
+
+
 def mark_finished(attempt_id: int) -> None:
     client = redis_store.client
     client.hset(state_key(attempt_id), "status", "finished")

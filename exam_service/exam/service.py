@@ -1,8 +1,11 @@
 """The test itself: start, answer, submit, finish on time, grade.
 
 The database is the source of truth. Every answer save passes two gates:
-1. Redis (`live.check_answer`, one Lua call): fast refusals for a finished
-   attempt, a passed deadline, an unknown position or option, a stale seq.
+1. Redis (`live.check_answer`, one Lua call): fast answers for an unknown
+   position or option and a stale seq. Its refusals for a finished attempt or a
+   passed deadline are confirmed by gate 2 before they are returned, since Redis
+   may be behind the database (an extension it missed) and must never refuse
+   what the database allows.
 2. The database: one conditional UPDATE of the attempt row (still in progress,
    deadline + grace not passed) that also locks the row, then an upsert that
    only overwrites an older seq. The finishing path takes the same row lock,
@@ -19,6 +22,7 @@ import json
 import logging
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +43,7 @@ from question_bank import (
 
 from ..authoring import bank
 from ..authoring.images import image_url
-from ..clock import utcnow
+from ..clock import format_wib, utcnow
 from ..database import UTCDateTime, after_commit
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -204,6 +208,7 @@ def _booking_in_window(user_id: int, now: datetime) -> Booking:
         raise Conflict(_("Anda belum memilih sesi ujian."), code="no_booking")
     for booking in bookings:
         if booking.session.starts_at <= now < booking.session.ends_at:
+            _check_late_entry(booking, now)
             return booking
     upcoming = [b for b in bookings if b.session.starts_at > now]
     if upcoming:
@@ -213,6 +218,27 @@ def _booking_in_window(user_id: int, now: datetime) -> Booking:
             extra={"starts_at": upcoming[0].session.starts_at.isoformat()},
         )
     raise Conflict(_("Waktu sesi ujian Anda sudah lewat."), code="session_over")
+
+
+def late_entry_closes_at(session: TestSession) -> datetime:
+    """The last moment a candidate may begin (an attempt already begun resumes later too)."""
+    return session.starts_at + timedelta(seconds=current_app.config["LATE_ENTRY_SECONDS"])
+
+
+def _check_late_entry(booking: Booking, now: datetime) -> None:
+    closes_at = late_entry_closes_at(booking.session)
+    if now < closes_at:
+        return
+    status = db.session.scalar(db.select(Attempt.status).where(Attempt.booking_id == booking.id))
+    if status in (None, AttemptStatus.READY):
+        raise Conflict(
+            _(
+                "Ujian hanya dapat dimulai sampai %(time)s. Hubungi panitia di kantor BPS.",
+                time=format_wib(closes_at),
+            ),
+            code="late_entry_closed",
+            extra={"late_entry_closes_at": closes_at.isoformat()},
+        )
 
 
 def current_attempt(user_id: int) -> Attempt:
@@ -248,37 +274,55 @@ def saved_answers(attempt_id: int) -> dict[int, str]:
 
 def _publish_live_state(attempt: Attempt) -> None:
     """Copy the attempt's live state to Redis once the transaction has committed."""
+    after_commit(_live_copy(attempt))
+
+
+def rebuild_live_state(attempt_id: int) -> None:
+    """Put the database's committed copy of an attempt back into Redis (no operator needed):
+    after Redis lost its keys, or when its copy is found behind the database."""
+    _live_copy(db.session.get_one(Attempt, attempt_id))()
+
+
+def _live_copy(attempt: Attempt) -> Callable[[], None]:
+    """Read the attempt's live state from the database now; the returned function writes it
+    to Redis. Call that only once what was read is committed, so that Redis never holds an
+    answer or a deadline the database could still roll back."""
     attempt_id = attempt.id
     status = str(attempt.status)
     deadline_ms = live.to_ms(attempt.deadline) if attempt.deadline else 0
     due_ms = deadline_ms + int(_grace().total_seconds() * 1000)
     option_counts = [len(item.option_order) for item in attempt.items]
+    answers = {
+        position: (seq, choice)
+        for position, seq, choice in db.session.execute(
+            db.select(Answer.position, Answer.seq, Answer.choice).where(
+                Answer.attempt_id == attempt_id
+            )
+        )
+    }
 
-    def publish() -> None:
-        live.load_state(attempt_id, status, deadline_ms, option_counts, {})
+    def write() -> None:
+        live.load_state(attempt_id, status, deadline_ms, option_counts, answers)
         if status == AttemptStatus.IN_PROGRESS:
             live.schedule_finish(attempt_id, due_ms)
+        else:
+            live.unschedule(attempt_id)
 
-    after_commit(publish)
+    return write
 
 
-def rebuild_live_state(attempt_id: int) -> None:
-    """Redis lost this attempt's keys: put the database's copy back (no operator needed)."""
-    attempt = db.session.get_one(Attempt, attempt_id)
-    answers = {
-        a.position: (a.seq, a.choice)
-        for a in db.session.scalars(db.select(Answer).where(Answer.attempt_id == attempt_id))
+def repair_live_deadlines() -> int:
+    """Rebuild the Redis copy of every attempt whose live status or deadline disagrees
+    with the database (an extension or a finish whose Redis write was lost); the
+    worker's sweep calls this. Returns how many were repaired."""
+    expected = {
+        attempt_id: live.to_ms(deadline) for attempt_id, deadline in in_progress_deadlines()
     }
-    deadline_ms = live.to_ms(attempt.deadline) if attempt.deadline else 0
-    live.load_state(
-        attempt.id,
-        str(attempt.status),
-        deadline_ms,
-        [len(item.option_order) for item in attempt.items],
-        answers,
-    )
-    if attempt.status == AttemptStatus.IN_PROGRESS:
-        live.schedule_finish(attempt.id, deadline_ms + int(_grace().total_seconds() * 1000))
+    repaired = 0
+    for attempt_id in live.drifted(expected):
+        rebuild_live_state(attempt_id)
+        repaired += 1
+    return repaired
 
 
 # --- answers --------------------------------------------------------------------
@@ -313,10 +357,11 @@ def save_answer(
             _("Nomor soal atau pilihan jawaban tidak ada."),
             details={"position": str(position), "choice": str(choice)},
         )
-    if check.verdict == "finished":
-        raise _finished_error()
-    if check.verdict == "time_over":
-        raise _time_over_error()
+    if check.verdict in ("finished", "time_over"):
+        # Redis only filters, and it may be behind the database (an extension whose
+        # copy it missed): it never refuses what the database allows. Refusals are
+        # rare, so the database confirms each one, and Redis is repaired if it was wrong.
+        return _store_answer(attempt_id, position, choice, seq, now, redis_refused=True)
     if check.verdict == "stale":
         assert check.stored_seq is not None
         return SavedAnswer(position, check.stored_choice, check.stored_seq, deadline, False)
@@ -369,7 +414,13 @@ _UPSERT_ANSWER = (
 
 
 def _store_answer(
-    attempt_id: int, position: int, choice: str | None, seq: int, now: datetime
+    attempt_id: int,
+    position: int,
+    choice: str | None,
+    seq: int,
+    now: datetime,
+    *,
+    redis_refused: bool = False,
 ) -> SavedAnswer:
     # Gate 2: the attempt row, locked until commit, still open for answers.
     gate = db.session.execute(
@@ -390,6 +441,12 @@ def _store_answer(
         {"attempt_id": attempt_id, "position": position, "choice": choice, "seq": seq, "now": now},
     ).first()
     deadline = gate.deadline
+    if redis_refused:
+        log.warning(
+            "redis refused an answer the database allows; repairing its copy",
+            extra={"attempt_id": attempt_id},
+        )
+        after_commit(_live_copy(db.session.get_one(Attempt, attempt_id)))
     if written is None:
         # A newer seq won meanwhile (a parallel request of the same candidate).
         stored = db.session.get_one(Answer, (attempt_id, position))
@@ -442,13 +499,10 @@ def finish_if_due(attempt_id: int, now: datetime | None = None) -> bool:
     finished = _finish(attempt_id, FinishReason.TIME_OVER, None, due_before=now - _grace())
     if not finished:
         attempt = db.session.get(Attempt, attempt_id)
-        if attempt is not None and attempt.status == AttemptStatus.IN_PROGRESS:
-            # Extended meanwhile: due later.
-            assert attempt.deadline is not None
-            due_ms = live.to_ms(attempt.deadline + _grace())
-            after_commit(lambda: live.schedule_finish(attempt_id, due_ms))
-        elif attempt is not None:
-            after_commit(lambda: live.unschedule(attempt_id))
+        if attempt is not None:
+            # Extended meanwhile (due later), or finished by someone else: Redis was
+            # behind the database, so its whole copy is put back, deadline included.
+            after_commit(_live_copy(attempt))
     return finished
 
 

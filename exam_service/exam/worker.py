@@ -4,8 +4,10 @@ Due attempts come from a Redis sorted set of deadlines, claimed atomically
 (`claim_due.lua`), so several workers can run at once; the database's
 conditional update decides who grades. Redis is only the fast path: a sweep of
 the database every few seconds finishes whatever Redis forgot (a flush, a
-restart without data, a start saved while Redis was down), and after a Redis
-loss the sorted set is rebuilt from the database.
+restart without data, a start saved while Redis was down) and puts back the
+live copy of any attempt whose Redis deadline lags the database's (an extension
+written while Redis was paused); after a Redis loss the sorted set is rebuilt
+from the database.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class FinishingWorker:
             if time.monotonic() - self._last_sweep >= self.sweep_seconds:
                 self._last_sweep = time.monotonic()
                 finished += self._sweep_database()
+                self._repair_live_state()
             if time.monotonic() - self._last_prepare >= self.prepare_every_seconds:
                 self._last_prepare = time.monotonic()
                 self._prepare_forms()
@@ -88,6 +91,21 @@ class FinishingWorker:
 
     def _sweep_database(self) -> int:
         return sum(self._finish_one(i) for i in service.overdue_attempt_ids(utcnow()))
+
+    def _repair_live_state(self) -> None:
+        """Redis may have missed a deadline change (an extension written while it was
+        paused): put the database's copy back before a save is refused for it."""
+        try:
+            repaired = service.repair_live_deadlines()
+        except redis.RedisError:
+            log.warning("redis unavailable; live state not checked")
+            return
+        except Exception:
+            db.session.rollback()
+            log.exception("could not check the live state")
+            return
+        if repaired:
+            log.warning("live state repaired from the database", extra={"count": repaired})
 
     def _finish_one(self, attempt_id: int) -> int:
         try:
