@@ -65,6 +65,7 @@
     notStartedTitle: "Sesi ujian belum dimulai",
     notStarted: "Sesi ujian Anda dimulai pada {time}. Tekan Coba lagi saat waktunya tiba.",
     sessionOverTitle: "Sesi ujian sudah lewat",
+    lateEntryTitle: "Batas waktu masuk sudah lewat",
     noBookingTitle: "Belum ada sesi ujian",
     networkTitle: "Tidak dapat terhubung",
     network: "Tidak dapat terhubung ke server. Periksa koneksi, lalu coba lagi.",
@@ -562,6 +563,7 @@
       return showMessage(T.notStartedTitle, fill(T.notStarted, { time: wib(startsAt) }), start);
     }
     if (code === "session_over") return showMessage(T.sessionOverTitle, errorMessage(result));
+    if (code === "late_entry_closed") return showMessage(T.lateEntryTitle, errorMessage(result));
     if (code === "no_booking") return showMessage(T.noBookingTitle, errorMessage(result));
     showMessage(T.errorTitle, errorMessage(result), retryAction);
   }

@@ -373,3 +373,16 @@ def test_a_session_that_has_not_started(app, page, exam_activity, book_candidate
     with app.app_context():
         started = db.select(Attempt).where(Attempt.user_id == booked.user.id)
         assert db.session.scalar(started) is None
+
+
+def test_a_first_start_after_late_entry_says_so(app, page, exam_activity, book_candidate):
+    late_entry = app.config["LATE_ENTRY_SECONDS"]
+    booked = book_candidate(exam_activity(), starts_in=-timedelta(seconds=late_entry + 60))
+    log_in(page, booked.email)
+    page.get_by_role("button", name="Mulai ujian").click()
+    expect(page.locator("#exam-message-title")).to_have_text("Batas waktu masuk sudah lewat")
+    expect(page.locator("#exam-message-text")).to_contain_text("Hubungi panitia")
+    expect(page.locator("#exam-retry")).to_be_hidden()
+    with app.app_context():
+        started = db.select(Attempt).where(Attempt.user_id == booked.user.id)
+        assert db.session.scalar(started) is None
