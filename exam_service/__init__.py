@@ -10,6 +10,7 @@ from typing import Any
 from flask_openapi3 import Info, OpenAPI
 
 from . import models  # noqa: F401  (registers every table)
+from .api import refuse_deeply_nested_json, refuse_nul_characters
 from .auth import init_auth
 from .commands import register_commands
 from .config import Config
@@ -17,6 +18,7 @@ from .database import configure_sqlite
 from .errors import register_error_handlers, validation_error_response
 from .extensions import babel, csrf, db, limiter, migrate, redis_store
 from .observability import init_observability
+from .path_params import IdConverter
 from .security import init_security
 from .views import register_blueprints, register_template_helpers
 
@@ -59,6 +61,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     init_security(app)
     init_observability(app)
     register_error_handlers(app)
+    # Malformed input is refused before any view: ids outside the columns' range in
+    # page paths (`<id:...>`, before the routes that use it), over-nested JSON,
+    # NUL characters (no text column of PostgreSQL stores one).
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_deeply_nested_json)
+    app.before_request(refuse_nul_characters)
     register_blueprints(app)
     register_template_helpers(app)
     register_commands(app)

@@ -13,10 +13,13 @@ import redis
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
+
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +77,41 @@ def _wants_json() -> bool:
 
 
 def _respond(status: int, code: str, message: str, details: Any = None, **extra: Any) -> Response:
+    _roll_back()
     if _wants_json():
         response = jsonify(error_body(code, message, details, **extra))
     else:
-        response = Response(
-            render_template("error.html", status=status, message=message), mimetype="text/html"
-        )
+        response = Response(_error_page(status, message), mimetype="text/html")
     response.status_code = status
     return response
+
+
+def _roll_back() -> None:
+    """End the request's transaction before the response is built.
+
+    An error from PostgreSQL leaves the transaction aborted: every further statement
+    in it fails ("current transaction is aborted"), and the error page loads the
+    signed-in user for its navigation. An error response never keeps its work
+    (`_end_transaction` would roll back anyway), so rolling back here loses nothing.
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as e:  # a connection already lost: the page still renders
+        log.error("rollback before an error response failed: %s", type(e).__name__)
+
+
+def _error_page(status: int, message: str) -> str:
+    """The error page; a bare one if the page cannot render (the database is down
+    and the navigation needs the signed-in user): never a second error."""
+    try:
+        return render_template("error.html", status=status, message=message)
+    except Exception as e:
+        log.error("error page fell back to the bare page: %s", type(e).__name__)
+        return (
+            f'<!doctype html><html lang="id"><head><meta charset="utf-8">'
+            f"<title>{status}</title></head><body><h1>{escape(_('Maaf'))}</h1>"
+            f"<p>{escape(message)}</p></body></html>"
+        )
 
 
 def validation_error_response(error: ValidationError) -> Response:

@@ -18,6 +18,7 @@ from question_bank import OPTION_LETTERS, Difficulty
 from ..api import SESSION_AUTH, api_blueprint, json_response, responses
 from ..auth import author_required
 from ..errors import Invalid, ServiceError
+from ..path_params import id_arg
 from . import images, service
 from .forms import (
     DIFFICULTY_LABELS,
@@ -211,13 +212,13 @@ def new_question() -> Any:
     return _edit(None)
 
 
-@pages.route("/bank/soal/<int:question_id>", methods=["GET", "POST"])
+@pages.route("/bank/soal/<id:question_id>", methods=["GET", "POST"])
 @author_required
 def edit_question(question_id: int) -> Any:
     return _edit(question_id)
 
 
-@pages.route("/bank/soal/<int:question_id>/status", methods=["POST"])
+@pages.route("/bank/soal/<id:question_id>/status", methods=["POST"])
 @author_required
 def change_status(question_id: int) -> Any:
     form = StatusForm()
@@ -232,7 +233,7 @@ def change_status(question_id: int) -> Any:
     return redirect(url_for(".edit_question", question_id=question_id), 303)
 
 
-@pages.route("/bank/soal/<int:question_id>/riwayat")
+@pages.route("/bank/soal/<id:question_id>/riwayat")
 @author_required
 def question_history(question_id: int) -> Any:
     question = service.get_question(question_id)
@@ -295,9 +296,8 @@ def _save(question_id: int | None, form: QuestionForm) -> Any:
 
 
 def _filter_of(form: QuestionFilterForm, page: str) -> QuestionFilter:
-    category = form.category_id.data
     return QuestionFilter(
-        category_id=int(category) if category and category.isdigit() else None,
+        category_id=id_arg(request.args, "category_id"),
         status=QuestionStatus(form.status.data) if form.status.data else None,
         difficulty=Difficulty(form.difficulty.data) if form.difficulty.data else None,
         text=form.q.data or "",
@@ -354,7 +354,7 @@ def categories_page() -> Any:
     ), status
 
 
-@pages.route("/bank/kategori/<int:category_id>", methods=["POST"])
+@pages.route("/bank/kategori/<id:category_id>", methods=["POST"])
 @author_required
 def rename_category(category_id: int) -> Any:
     form = CategoryRenameForm()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from question_bank import Difficulty, Option
 
+from ..path_params import RowId
 from .images import image_url
 from .models import Category, Question, QuestionStatus, QuestionVersion
 from .service import QuestionDraft
@@ -17,15 +18,15 @@ MAX_STEM_CHARS = 20_000
 
 
 class QuestionPath(BaseModel):
-    question_id: int
+    question_id: RowId
 
 
 class CategoryPath(BaseModel):
-    category_id: int
+    category_id: RowId
 
 
 class QuestionQuery(BaseModel):
-    category_id: int | None = None
+    category_id: RowId | None = None
     status: QuestionStatus | None = None
     difficulty: Difficulty | None = None
     q: str = Field(default="", max_length=200, description="text in the stem or the external id")
@@ -43,7 +44,7 @@ class QuestionIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    category_id: int
+    category_id: RowId
     difficulty: Difficulty
     stem: str = Field(max_length=MAX_STEM_CHARS, description="plain text or light markup")
     options: list[OptionIn] = Field(min_length=2, max_length=6)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from ..api import SESSION_AUTH, api_blueprint, json_response, responses
 from ..auth import author_required
+from ..path_params import RowId, id_arg
 from . import statistics
 from .statistics import Bin, ItemStats, Report
 
@@ -40,9 +41,7 @@ SORT_LABELS = {
 
 
 class StatisticsQuery(BaseModel):
-    activity_id: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="one activity; all when left out"
-    )
+    activity_id: RowId | None = Field(default=None, description="one activity; all when left out")
     sort: Literal["question", "flag", "p", "rpb"] = "question"
 
 
@@ -170,7 +169,7 @@ def overview() -> Any:
     )
 
 
-@pages.route("/bank/statistik/soal/<int:version_id>")
+@pages.route("/bank/statistik/soal/<id:version_id>")
 @author_required
 def item(version_id: int) -> Any:
     activity_id = _int_arg("kegiatan")
@@ -185,8 +184,7 @@ def item(version_id: int) -> Any:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    return id_arg(request.args, name)
 
 
 # Histogram geometry in viewBox units; the SVG scales to the page's width.

@@ -158,7 +158,7 @@ def blueprint_list() -> Any:
     )
 
 
-@pages.route("/bank/kisi-kisi/<int:activity_id>", methods=["GET", "POST"])
+@pages.route("/bank/kisi-kisi/<id:activity_id>", methods=["GET", "POST"])
 @author_required
 def blueprint_edit(activity_id: int) -> Any:
     found = coverage.coverage(activity_id)

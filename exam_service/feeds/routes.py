@@ -251,7 +251,7 @@ def api_export_xlsx(path: ActivityPath) -> Response:
 # --- pages: admins -------------------------------------------------------------------------
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/hasil")
+@pages.route("/admin/kegiatan/<id:activity_id>/hasil")
 @admin_required
 def admin_results(activity_id: int) -> Any:
     table = exports.results_table(current_user, activity_id)
@@ -292,7 +292,7 @@ def admin_api_keys() -> Any:
     )
 
 
-@pages.route("/admin/kunci-api/<int:key_id>/cabut", methods=["POST"])
+@pages.route("/admin/kunci-api/<id:key_id>/cabut", methods=["POST"])
 @admin_required
 def admin_api_key_revoke(key_id: int) -> Any:
     keys.revoke_key(current_user, key_id)
@@ -330,7 +330,7 @@ def admin_webhooks() -> Any:
     )
 
 
-@pages.route("/admin/webhook/<int:webhook_id>")
+@pages.route("/admin/webhook/<id:webhook_id>")
 @admin_required
 def admin_webhook(webhook_id: int) -> Any:
     """The delivery log of one subscription, with manual redelivery."""
@@ -341,7 +341,7 @@ def admin_webhook(webhook_id: int) -> Any:
     )
 
 
-@pages.route("/admin/webhook/<int:webhook_id>/nonaktifkan", methods=["POST"])
+@pages.route("/admin/webhook/<id:webhook_id>/nonaktifkan", methods=["POST"])
 @admin_required
 def admin_webhook_disable(webhook_id: int) -> Any:
     webhooks.disable_subscription(current_user, webhook_id)
@@ -349,7 +349,7 @@ def admin_webhook_disable(webhook_id: int) -> Any:
     return redirect(url_for(".admin_webhook", webhook_id=webhook_id), 303)
 
 
-@pages.route("/admin/pengiriman/<int:delivery_id>/kirim-ulang", methods=["POST"])
+@pages.route("/admin/pengiriman/<id:delivery_id>/kirim-ulang", methods=["POST"])
 @admin_required
 def admin_redeliver(delivery_id: int) -> Any:
     delivery = webhooks.redeliver(current_user, delivery_id)

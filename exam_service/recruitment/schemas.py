@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..accounts.models import Education
+from ..path_params import RowId
 from .models import ApplicationStatus
 
 
@@ -119,7 +120,7 @@ class ApplicationListOut(BaseModel):
 
 
 class ApplicationsQuery(BaseModel):
-    activity_id: int | None = None
+    activity_id: RowId | None = None
     status: ApplicationStatus | None = None
     education: Education | None = None
     min_age: int | None = Field(default=None, ge=0, le=150)
@@ -209,7 +210,7 @@ class ApplicationDetailOut(BaseModel):
 
 
 class ApplicationDocumentPath(BaseModel):
-    application_id: int
+    application_id: RowId
     kind: str = Field(max_length=32)
 
 

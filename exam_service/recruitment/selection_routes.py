@@ -250,7 +250,7 @@ def api_request_review(path: ApplicationPath, body: ReviewIn) -> Response:
 # --- pages: admins --------------------------------------------------------------------------
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/seleksi-akhir", methods=["GET", "POST"])
+@pages.route("/admin/kegiatan/<id:activity_id>/seleksi-akhir", methods=["GET", "POST"])
 @admin_required
 def admin_selection(activity_id: int) -> Any:
     """The rule (a form posting to this page), the schedule and the preview."""
@@ -294,7 +294,7 @@ def _selection_page(activity_id: int, form: Any, schedule_form: ScheduleForm, st
     )
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/seleksi-akhir/jadwal", methods=["POST"])
+@pages.route("/admin/kegiatan/<id:activity_id>/seleksi-akhir/jadwal", methods=["POST"])
 @admin_required
 def admin_schedule(activity_id: int) -> Any:
     schedule_form = ScheduleForm()
@@ -321,7 +321,7 @@ def admin_schedule(activity_id: int) -> Any:
     return _selection_page(activity_id, form, schedule_form, 422)
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/seleksi-akhir/batal", methods=["POST"])
+@pages.route("/admin/kegiatan/<id:activity_id>/seleksi-akhir/batal", methods=["POST"])
 @admin_required
 def admin_unschedule(activity_id: int) -> Any:
     try:
@@ -333,7 +333,7 @@ def admin_unschedule(activity_id: int) -> Any:
     return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/peninjauan")
+@pages.route("/admin/kegiatan/<id:activity_id>/peninjauan")
 @admin_required
 def admin_reviews(activity_id: int) -> Any:
     state = selection.state_for_admin(current_user, activity_id)
@@ -345,7 +345,7 @@ def admin_reviews(activity_id: int) -> Any:
     )
 
 
-@pages.route("/admin/peninjauan/<int:review_id>/jawab", methods=["POST"])
+@pages.route("/admin/peninjauan/<id:review_id>/jawab", methods=["POST"])
 @admin_required
 def admin_answer_review(review_id: int) -> Any:
     form = AnswerForm()
@@ -369,7 +369,7 @@ def admin_answer_review(review_id: int) -> Any:
 # --- pages: candidates and the public ---------------------------------------------------------
 
 
-@pages.route("/lamaran/<int:application_id>/hasil", methods=["GET", "POST"])
+@pages.route("/lamaran/<id:application_id>/hasil", methods=["GET", "POST"])
 @candidate_required
 def my_result_page(application_id: int) -> Any:
     """The announced result and, once announced, the request for a human review."""
@@ -404,7 +404,7 @@ def my_result_page(application_id: int) -> Any:
     )
 
 
-@pages.route("/pengumuman/<int:activity_id>")
+@pages.route("/pengumuman/<id:activity_id>")
 def announcement_page(activity_id: int) -> Any:
     """Public and printable: who passed (names, masked NIKs), once announced."""
     return render_template(

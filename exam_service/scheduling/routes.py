@@ -174,7 +174,7 @@ def choose_session() -> Any:
     return render_template("scheduling/choose.html", choices=choices)
 
 
-@pages.route("/sesi/<int:session_id>/konfirmasi", methods=["GET", "POST"])
+@pages.route("/sesi/<id:session_id>/konfirmasi", methods=["GET", "POST"])
 @candidate_required
 def confirm_session(session_id: int) -> Any:
     """GET: the session and the warning that the choice is final. POST: book."""
@@ -214,7 +214,7 @@ def my_booking() -> Any:
 # --- pages: admins ------------------------------------------------------------------
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/sesi", methods=["GET", "POST"])
+@pages.route("/admin/kegiatan/<id:activity_id>/sesi", methods=["GET", "POST"])
 @admin_required
 def admin_sessions(activity_id: int) -> Any:
     """The activity's sessions and the form to add one, which posts to this page."""
@@ -249,7 +249,7 @@ def admin_sessions(activity_id: int) -> Any:
     )
 
 
-@pages.route("/admin/sesi/<int:session_id>/ubah", methods=["POST"])
+@pages.route("/admin/sesi/<id:session_id>/ubah", methods=["POST"])
 @admin_required
 def admin_session_update(session_id: int) -> Any:
     form = SessionEditForm()
@@ -264,13 +264,13 @@ def admin_session_update(session_id: int) -> Any:
     )
 
 
-@pages.route("/admin/sesi/<int:session_id>/tutup", methods=["POST"])
+@pages.route("/admin/sesi/<id:session_id>/tutup", methods=["POST"])
 @admin_required
 def admin_session_close(session_id: int) -> Any:
     return _admin_change(session_id, _("Sesi ditutup untuk pemilihan baru."), closed=True)
 
 
-@pages.route("/admin/sesi/<int:session_id>/buka", methods=["POST"])
+@pages.route("/admin/sesi/<id:session_id>/buka", methods=["POST"])
 @admin_required
 def admin_session_reopen(session_id: int) -> Any:
     return _admin_change(session_id, _("Sesi dibuka kembali untuk pemilihan."), closed=False)
@@ -287,7 +287,7 @@ def _admin_change(session_id: int, done: str, **changes: Any) -> Any:
     return _back_to_sessions(session_id)
 
 
-@pages.route("/admin/sesi/<int:session_id>/hapus", methods=["POST"])
+@pages.route("/admin/sesi/<id:session_id>/hapus", methods=["POST"])
 @admin_required
 def admin_session_delete(session_id: int) -> Any:
     back = _back_to_sessions(session_id)  # read before the session is gone
@@ -306,7 +306,7 @@ def _back_to_sessions(session_id: int) -> Any:
     return redirect(url_for(".admin_sessions", activity_id=activity_id), 303)
 
 
-@pages.route("/admin/sesi/<int:session_id>/peserta")
+@pages.route("/admin/sesi/<id:session_id>/peserta")
 @admin_required
 def admin_roster(session_id: int) -> Any:
     roster = service.roster(current_user, session_id)

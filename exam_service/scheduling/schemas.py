@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..api import ErrorDetail
+from ..path_params import RowId
 from .models import Booking, TestSession
 
 MAX_CAPACITY = 10_000
@@ -52,7 +53,7 @@ class SessionListOut(BaseModel):
 
 
 class BookingIn(BaseModel):
-    session_id: int
+    session_id: RowId
 
 
 class BookingOut(BaseModel):

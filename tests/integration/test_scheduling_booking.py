@@ -304,15 +304,15 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # test_scheduling_sessions.py). A new writing rule must be added here knowingly.
 SCHEDULING_WRITES = {
     ("POST", "/api/v1/me/bookings"),
-    ("POST", "/sesi/<int:session_id>/konfirmasi"),
+    ("POST", "/sesi/<id:session_id>/konfirmasi"),
     ("POST", "/api/v1/activities/<int:activity_id>/sessions"),
     ("PATCH", "/api/v1/admin/sessions/<int:session_id>"),
     ("DELETE", "/api/v1/admin/sessions/<int:session_id>"),
-    ("POST", "/admin/kegiatan/<int:activity_id>/sesi"),
-    ("POST", "/admin/sesi/<int:session_id>/ubah"),
-    ("POST", "/admin/sesi/<int:session_id>/tutup"),
-    ("POST", "/admin/sesi/<int:session_id>/buka"),
-    ("POST", "/admin/sesi/<int:session_id>/hapus"),
+    ("POST", "/admin/kegiatan/<id:activity_id>/sesi"),
+    ("POST", "/admin/sesi/<id:session_id>/ubah"),
+    ("POST", "/admin/sesi/<id:session_id>/tutup"),
+    ("POST", "/admin/sesi/<id:session_id>/buka"),
+    ("POST", "/admin/sesi/<id:session_id>/hapus"),
 }
 BOOKING_WORDS = re.compile(r"book|pesan|pilih", re.IGNORECASE)
 
