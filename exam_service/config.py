@@ -24,6 +24,11 @@ def _int(value: str | None, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(value: str | None) -> list[str]:
+    """A comma-separated list; blanks around and between the commas are dropped."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def _secret_key(instance_path: Path) -> str:
     """Reuse one random key per instance folder so sessions survive restarts."""
     key_file = instance_path / "secret_key"
@@ -63,6 +68,8 @@ class Config:
     # Per address, generous: a test centre puts many candidates behind one NAT.
     LOGIN_ADDRESS_RATE_LIMIT: str = "300 per 15 minutes"
     REGISTER_RATE_LIMIT: str = "20 per hour"
+    # Per address registered: each accepted registration mails that address.
+    REGISTER_ACCOUNT_RATE_LIMIT: str = "5 per hour"
     RESEND_RATE_LIMIT: str = "5 per hour"
     UPLOAD_RATE_LIMIT: str = "60 per hour"
     RATELIMIT_ENABLED: bool = True
@@ -86,6 +93,9 @@ class Config:
     LOG_LEVEL: str = "INFO"
     # Bearer token for GET /metrics; empty: only scrapes from 127.0.0.1 / ::1 are answered.
     METRICS_TOKEN: str = ""
+    # host[:port] entries that webhooks may reach although they resolve to internal
+    # addresses (loopback, private, link-local ...); everything else must be public.
+    WEBHOOK_ALLOWED_HOSTS: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -114,6 +124,9 @@ class Config:
                 "LOGIN_ADDRESS_RATE_LIMIT", cls.LOGIN_ADDRESS_RATE_LIMIT
             ),
             REGISTER_RATE_LIMIT=env.get("REGISTER_RATE_LIMIT", cls.REGISTER_RATE_LIMIT),
+            REGISTER_ACCOUNT_RATE_LIMIT=env.get(
+                "REGISTER_ACCOUNT_RATE_LIMIT", cls.REGISTER_ACCOUNT_RATE_LIMIT
+            ),
             RESEND_RATE_LIMIT=env.get("RESEND_RATE_LIMIT", cls.RESEND_RATE_LIMIT),
             UPLOAD_RATE_LIMIT=env.get("UPLOAD_RATE_LIMIT", cls.UPLOAD_RATE_LIMIT),
             RATELIMIT_ENABLED=_bool(env.get("RATELIMIT_ENABLED"), True),
@@ -130,6 +143,7 @@ class Config:
             LOG_FORMAT=env.get("LOG_FORMAT") or cls.LOG_FORMAT,
             LOG_LEVEL=env.get("LOG_LEVEL") or cls.LOG_LEVEL,
             METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
+            WEBHOOK_ALLOWED_HOSTS=_list(env.get("WEBHOOK_ALLOWED_HOSTS")),
         )
 
     def as_flask(self) -> dict:

@@ -10,11 +10,12 @@ import io
 import secrets
 from datetime import date, timedelta
 
+from PIL import Image
 from pypdf import PdfWriter
 
 from question_bank import load_demo_bank
 
-from .accounts.documents import store_document
+from .accounts.documents import PDF, allowed_types, store_document
 from .accounts.models import (
     DocumentKind,
     Education,
@@ -202,9 +203,18 @@ def _profile(user: User, nik: str, born: date, gender: Gender, office: Office) -
             education=Education.SMA,
         )
     )
-    blank = _blank_pdf()
+    blank_pdf, blank_png = _blank_pdf(), _blank_png()
     for kind in DocumentKind:
+        # Each kind takes its own types: the photo and the phone-spec screenshot are images.
+        blank = blank_pdf if PDF in allowed_types(kind) else blank_png
         store_document(user.id, kind, io.BytesIO(blank))
+
+
+def _blank_png() -> bytes:
+    """A small grey picture: a demo photo or screenshot without anyone's data."""
+    out = io.BytesIO()
+    Image.new("RGB", (120, 160), (200, 200, 200)).save(out, "PNG")
+    return out.getvalue()
 
 
 def _blank_pdf() -> bytes:

@@ -1,11 +1,25 @@
 """Candidate documents: content checks, sanitising and private storage.
 
 What a file is, is judged by its content, never by its name or the declared
-content type: the magic bytes must say JPEG, PNG or PDF, and the file must then
-really open as one. Images are opened by Pillow restricted to JPEG and PNG,
-under a pixel cap (decompression bombs), and re-encoded from their pixels, so
-EXIF (GPS position), comments and anything appended to the image (an HTML or
-script polyglot) are gone. PDFs must open with pypdf and not be encrypted.
+content type: the magic bytes must say JPEG, PNG or PDF, the type must be one
+that the kind of document takes (`ALLOWED_TYPES`: a photo is an image, never a
+PDF), and the file must then really open as one. Images are opened by Pillow
+restricted to JPEG and PNG, under a pixel cap (decompression bombs), and
+re-encoded from their pixels, so EXIF (GPS position), comments and anything
+appended to the image (an HTML or script polyglot) are gone.
+
+PDFs get the same treatment: they must open with pypdf and not be encrypted,
+and are rewritten from their pages only. The new file has none of the original
+document catalog (its /OpenAction, /AA, /Names with /JavaScript and
+/EmbeddedFiles, /AcroForm with XFA, outlines, metadata) and nothing appended or
+left unreferenced; inside the pages, script, additional actions, embedded files
+and actions other than "go to a page" or "open an http(s)/mailto link" are
+removed. The result is read back and checked once more; a PDF that still has
+active content after that is refused.
+
+Downloads are attachments that no browser renders inline, caches or sniffs,
+and carry a CSP that forbids everything and sandboxes the response, should a
+browser ever render one anyway (`download_view`).
 
 Files live in UPLOAD_FOLDER (outside the web root) under random names chosen
 here; the client's file name is never used. A new file is written to a
@@ -23,34 +37,106 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import filetype
 from flask import Response, current_app, send_file
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 from sqlalchemy import select
 
 from ..clock import utcnow
 from ..database import after_commit, after_rollback
 from ..errors import ServiceError
-from ..extensions import db
+from ..extensions import db, talisman
 from .models import Document, DocumentKind, User
+from .profiles import DOCUMENT_LABELS
 
 log = logging.getLogger(__name__)
 
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
+TYPE_NAMES = {JPEG: "JPEG", PNG: "PNG", PDF: "PDF"}
 PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG"}
 SAVE_OPTIONS: dict[str, dict] = {
     "JPEG": {"quality": 85, "optimize": True},
     "PNG": {"optimize": True},
 }
-ACCEPT = ",".join(EXTENSIONS)  # for <input type="file" accept=...>
+IMAGE = (JPEG, PNG)
+IMAGE_OR_PDF = (JPEG, PNG, PDF)
+# What each kind of document may be: the one table behind the upload check, the
+# API's 415 message and the documents page (its text and each input's `accept`).
+ALLOWED_TYPES: dict[DocumentKind, tuple[str, ...]] = {
+    DocumentKind.KTP: IMAGE_OR_PDF,  # a photo of the card or a scan
+    DocumentKind.PHOTO: IMAGE,  # a pas foto is a picture, shown as one
+    DocumentKind.DIPLOMA: IMAGE_OR_PDF,  # a scan, or the school's e-ijazah PDF
+    DocumentKind.CV: IMAGE_OR_PDF,  # written on a computer, or a photo of paper
+    DocumentKind.PHONE_SPEC: IMAGE,  # a screenshot
+    DocumentKind.APPLICATION_LETTER: IMAGE_OR_PDF,  # hand-written: photographed or scanned
+}
+# A CV or a diploma has a few pages; rewriting a PDF costs time per page.
+MAX_PDF_PAGES = 50
 _STORAGE_NAME = re.compile(r"[0-9a-f]{32}")
+
+# The CSP of a download: nothing may load or run, and a browser that renders the
+# file anyway (ignoring the attachment disposition) puts it in a sandbox with an
+# opaque origin, without script, forms or plugins.
+DOWNLOAD_CSP = {
+    "default-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'none'",
+    "frame-ancestors": "'none'",
+    "sandbox": "",
+}
+
+F = TypeVar("F", bound=Callable)
+
+
+def download_view(view: F) -> F:
+    """Mark a view that sends a document (`send_document`): it gets `DOWNLOAD_CSP`.
+
+    Talisman writes the CSP header after every view, so a view's own header would
+    be overwritten; its per-view options are how a view gets another policy. Put
+    this decorator directly above the `def` (below the route and the auth
+    decorators, which copy the mark onto their wrappers).
+    """
+    return talisman(content_security_policy=DOWNLOAD_CSP)(view)
+
+
+def allowed_types(kind: DocumentKind | None) -> tuple[str, ...]:
+    """The types `kind` takes; None (a file that is no candidate document): any."""
+    return IMAGE_OR_PDF if kind is None else ALLOWED_TYPES[DocumentKind(kind)]
+
+
+def accept_attribute(kind: DocumentKind) -> str:
+    """For <input type="file" accept=...>: the kind's content types."""
+    return ",".join(allowed_types(kind))
+
+
+def allowed_types_text(kind: DocumentKind) -> str:
+    """The kind's types for people, in Indonesian: "JPEG atau PNG", "JPEG, PNG, atau PDF"."""
+    names = [TYPE_NAMES[content_type] for content_type in allowed_types(kind)]
+    if len(names) == 1:
+        return names[0]
+    head = ", ".join(names[:-1]) + ("," if len(names) > 2 else "")
+    return _("%(head)s atau %(last)s", head=head, last=names[-1])
+
+
+def unsupported_file(kind: DocumentKind | None) -> UnsupportedFile:
+    if kind is None:
+        return UnsupportedFile(_("Jenis berkas tidak didukung. Unggah JPEG, PNG, atau PDF."))
+    return UnsupportedFile(
+        _(
+            "Jenis berkas tidak didukung. %(label)s harus berupa %(types)s.",
+            label=DOCUMENT_LABELS[DocumentKind(kind)],
+            types=allowed_types_text(kind),
+        )
+    )
 
 
 class FileTooLarge(ServiceError):
@@ -97,17 +183,23 @@ def read_limited(stream: IO[bytes]) -> bytes:
     return data
 
 
-def sanitize(data: bytes) -> CleanFile:
-    """Check what the bytes really are; images come back re-encoded without metadata."""
+def sanitize(data: bytes, kind: DocumentKind | None = None) -> CleanFile:
+    """Check what the bytes really are and that `kind` takes that type; images come
+    back re-encoded without metadata, PDFs rewritten without active content.
+
+    `kind` None is for files that are no candidate document (question images, whose
+    caller checks the type itself): JPEG, PNG and PDF pass.
+    """
     if not data:
         raise InvalidFile(_("Berkas kosong."), code="empty_file")
     guessed = filetype.guess(data)
     content_type = guessed.mime if guessed else None
+    # Before any parser runs: a type the kind does not take is refused unread.
+    if content_type not in allowed_types(kind):
+        raise unsupported_file(kind)
     if content_type == PDF:
-        return _checked_pdf(data)
-    if content_type in PILLOW_FORMATS:
-        return _reencoded_image(data, content_type)
-    raise UnsupportedFile(_("Jenis berkas tidak didukung. Unggah JPEG, PNG, atau PDF."))
+        return _cleaned_pdf(data, kind)
+    return _reencoded_image(data, content_type)
 
 
 def _reencoded_image(data: bytes, content_type: str) -> CleanFile:
@@ -155,21 +247,191 @@ def _without_metadata(image: Image.Image, pillow_format: str) -> Image.Image:
     return clean
 
 
-def _checked_pdf(data: bytes) -> CleanFile:
+def _cleaned_pdf(data: bytes, kind: DocumentKind | None) -> CleanFile:
     if not data.startswith(b"%PDF-"):
-        raise UnsupportedFile(_("Jenis berkas tidak didukung. Unggah JPEG, PNG, atau PDF."))
+        raise unsupported_file(kind)
     try:
         reader = PdfReader(io.BytesIO(data))
         encrypted = reader.is_encrypted
         pages = 0 if encrypted else len(reader.pages)
     except Exception:
         # As for images: any failure of the parser on hostile input is a broken file.
-        raise InvalidFile(_("PDF rusak atau tidak dapat dibuka.")) from None
+        raise _broken_pdf() from None
     if encrypted:
         raise InvalidFile(_("PDF terkunci kata sandi. Unggah PDF tanpa kata sandi."))
     if pages == 0:
         raise InvalidFile(_("PDF tidak berisi halaman."))
-    return CleanFile(data, PDF)
+    if pages > MAX_PDF_PAGES:
+        raise InvalidFile(
+            _("PDF terlalu banyak halaman (maksimal %(pages)d).", pages=MAX_PDF_PAGES),
+            code="too_many_pages",
+        )
+    try:
+        cleaned, removed = _rewritten_pdf(reader)
+        remaining = _active_content(PdfReader(io.BytesIO(cleaned)))
+    except Exception:
+        raise _broken_pdf() from None
+    if remaining:
+        log.warning("PDF upload refused: active content left after cleaning: %s", remaining)
+        raise InvalidFile(
+            _(
+                "PDF berisi skrip atau lampiran yang tidak dapat dibersihkan. Simpan ulang "
+                'dokumen sebagai PDF biasa (misalnya dengan "Cetak ke PDF"), lalu unggah lagi.'
+            ),
+            code="pdf_active_content",
+        )
+    if removed:
+        # Only names of PDF entries: nothing of the document's content or its owner.
+        log.info("PDF upload: active content removed: %s", ", ".join(sorted(removed)))
+    return CleanFile(cleaned, PDF)
+
+
+def _broken_pdf() -> InvalidFile:
+    return InvalidFile(_("PDF rusak atau tidak dapat dibuka."))
+
+
+# Entries that run script, act on an event or carry files, wherever they occur.
+_ACTIVE_KEYS = frozenset(
+    {
+        "/JS",  # the script of a JavaScript action
+        "/JavaScript",  # the name tree of document-level scripts
+        "/OpenAction",  # run when the document opens
+        "/AA",  # additional actions: on page open/close, on mouse events, on fields
+        "/EmbeddedFiles",  # the name tree of attached files
+        "/EF",  # the embedded file streams of a file specification
+        "/XFA",  # XML forms, which carry their own scripts
+        "/RichMediaContent",  # Flash, video, 3D with their scripts
+    }
+)
+# Keys that hold an action a viewer runs when a link or an annotation is used.
+_ACTION_KEYS = ("/A", "/PA")
+# Actions kept: jump to a page of the same document, open a web or mail link.
+_SAFE_ACTIONS = frozenset({"/GoTo", "/URI"})
+_SAFE_URI_SCHEMES = (b"http://", b"https://", b"mailto:")
+_URI_IGNORED = re.compile(rb"[\x00-\x20]")  # viewers skip blanks and controls in URIs
+# Annotations that are only there to carry a file or play media.
+_ACTIVE_ANNOTATIONS = frozenset(
+    {"/FileAttachment", "/Screen", "/Movie", "/Sound", "/RichMedia", "/3D"}
+)
+
+
+def _rewritten_pdf(reader: PdfReader) -> tuple[bytes, set[str]]:
+    """The pages of `reader` in a new PDF without active content, and what was removed.
+
+    Only the pages are copied (with what they refer to), so nothing of the old
+    catalog or trailer comes along. The pages are cleaned in a first copy and
+    copied once more, so that what the cleaning cut off (an attachment
+    annotation, a script action) is not even left in the file unreferenced.
+    """
+    first = PdfWriter()
+    for page in reader.pages:
+        first.add_page(page)
+    removed: set[str] = set()
+    for dictionary in _dictionaries(first.root_object):
+        removed |= _strip_active_entries(dictionary)
+    second = PdfWriter()
+    for page in first.pages:
+        second.add_page(page)
+    out = io.BytesIO()
+    second.write(out)
+    return out.getvalue(), removed
+
+
+def _active_content(reader: PdfReader) -> set[str]:
+    """What active content a PDF still has, looking at every object in the file."""
+    size = int(reader.trailer.get("/Size", 0))
+    every_object = [IndirectObject(number, 0, reader) for number in range(1, size)]
+    found: set[str] = set()
+    for dictionary in _dictionaries(reader.trailer, *every_object):
+        found |= _active_entries(dictionary)
+    return found
+
+
+def _dictionaries(*roots: PdfObject) -> Iterator[DictionaryObject]:
+    """Every dictionary (streams included) reachable from `roots`, each once.
+
+    Iterative, and indirect objects are visited once: a hostile file may nest
+    deeply or refer to itself in a loop.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack: list[PdfObject] = list(reversed(roots))
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            key = (obj.idnum, obj.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            yield obj
+            # After the caller is done with it: entries it removed are not followed.
+            stack.extend(dict.values(obj))
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+
+
+def _active_entries(dictionary: DictionaryObject) -> set[str]:
+    """The keys of `dictionary` that make it active content."""
+    found = {key for key in dictionary if key in _ACTIVE_KEYS}
+    found |= {key for key in _ACTION_KEYS if key in dictionary and not _harmless(dictionary[key])}
+    subtype = _annotation_subtype(dictionary)
+    if subtype:
+        found.add(subtype)
+    if "/Next" in dictionary and _value(dictionary, "/S") in _SAFE_ACTIONS:
+        found.add("/Next")  # a harmless action may chain to any other
+    annotations = _value(dictionary, "/Annots")
+    if isinstance(annotations, ArrayObject):
+        found |= {subtype for subtype in map(_annotation_subtype, annotations) if subtype}
+    return found
+
+
+def _strip_active_entries(dictionary: DictionaryObject) -> set[str]:
+    """Remove what `_active_entries` finds; returns what was removed."""
+    found = _active_entries(dictionary)
+    if _annotation_subtype(dictionary):
+        # Dropped from /Annots below (by its page); still referred to from elsewhere
+        # (a popup's /Parent), it stays as an empty, inert dictionary.
+        dictionary.clear()
+        return found
+    for key in found & (_ACTIVE_KEYS | set(_ACTION_KEYS) | {"/Next"}):
+        del dictionary[key]
+    annotations = _value(dictionary, "/Annots")
+    if isinstance(annotations, ArrayObject):
+        dictionary[NameObject("/Annots")] = ArrayObject(
+            annotation for annotation in annotations if not _annotation_subtype(annotation)
+        )
+    return found
+
+
+def _annotation_subtype(annotation: PdfObject) -> str | None:
+    """The subtype of an annotation that only carries a file or media, else None."""
+    annotation = annotation.get_object()
+    if isinstance(annotation, DictionaryObject):
+        subtype = _value(annotation, "/Subtype")
+        if subtype in _ACTIVE_ANNOTATIONS:
+            return str(subtype)
+    return None
+
+
+def _value(dictionary: DictionaryObject, key: str) -> PdfObject | None:
+    """An entry with an indirect reference resolved (`dict.get` would not resolve it)."""
+    value = dict.get(dictionary, key)
+    return None if value is None else value.get_object()
+
+
+def _harmless(action: PdfObject) -> bool:
+    """Whether an /A or /PA value may stay: a jump within the document or a web link."""
+    action = action.get_object()
+    if not isinstance(action, DictionaryObject) or "/S" not in action:
+        return True  # not an action (other meanings of /A): nothing a viewer runs
+    action_type = action["/S"]
+    if action_type not in _SAFE_ACTIONS:
+        return False
+    if action_type == "/URI":
+        uri = getattr(_value(action, "/URI"), "original_bytes", b"")
+        return _URI_IGNORED.sub(b"", uri).lower().startswith(_SAFE_URI_SCHEMES)
+    return True
 
 
 # --- storage -------------------------------------------------------------------
@@ -181,7 +443,7 @@ def upload_folder() -> Path:
 
 def store_document(user_id: int, kind: DocumentKind, stream: IO[bytes]) -> Document:
     """Check, sanitise and store an upload as the user's document of `kind` (replacing it)."""
-    clean = sanitize(read_limited(stream))
+    clean = sanitize(read_limited(stream), kind)
     name = _write_new_file(clean.data)
     path = upload_folder() / name
     try:
@@ -271,7 +533,10 @@ def stored_path(storage_name: str) -> Path | None:
 
 
 def send_document(stored: StoredFile) -> Response:
-    """Send a document as a download that no browser renders inline or caches."""
+    """Send a document as a download that no browser renders inline or caches.
+
+    The view that returns it carries `@download_view`, for the sandboxing CSP.
+    """
     response = send_file(
         stored.path,
         mimetype=stored.content_type,

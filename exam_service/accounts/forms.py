@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     PasswordField,
     RadioField,
     SelectField,
@@ -16,15 +17,26 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from .models import Education, Gender
 from .profiles import EDUCATION_LABELS, GENDER_LABELS, ProfileInput
+from .service import InvalidEmail, canonical_email
+
+
+def bare_email_address(form: FlaskForm, field: Field) -> None:
+    """The API's rule (schemas.EmailAddress): a bare address, no `Nama <alamat>`."""
+    try:
+        canonical_email(field.data or "")
+    except InvalidEmail as e:
+        raise ValidationError(str(e)) from None
 
 
 class RegisterForm(FlaskForm):
     full_name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("Surel"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Surel"), validators=[DataRequired(), bare_email_address, Length(max=254)]
+    )
     password = PasswordField(
         _l("Kata sandi (minimal 8 karakter)"), validators=[DataRequired(), Length(max=128)]
     )
@@ -36,12 +48,12 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Surel"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Surel"), validators=[DataRequired(), bare_email_address])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired()])
 
 
 class ResendForm(FlaskForm):
-    email = EmailField(_l("Surel"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Surel"), validators=[DataRequired(), bare_email_address])
 
 
 class ProfileForm(FlaskForm):

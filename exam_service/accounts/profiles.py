@@ -4,7 +4,12 @@
 human-readable (Indonesian) names; pages and other domains reuse it.
 
 One account per NIK: a NIK already used by another account is refused with a
-generic message that says nothing about that account.
+generic message that says nothing about that account. Saves of one NIK are
+serialised (`_lock_nik`), so the check for a NIK in use sees every save that
+came before, also one a moment earlier from another account; the write itself
+is an insert that does nothing on a conflict, or an update of the account's own
+row. No save ever runs into the unique index on the NIK: that would be an error
+that PostgreSQL writes to its server log, NIK included.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import WIB, utcnow
 from ..errors import Conflict, Invalid
@@ -83,32 +89,66 @@ def save_profile(user_id: int, data: ProfileInput, *, today: date | None = None)
     details = _field_problems(check, phone, data.birth_date, today)
     if details:
         raise Invalid(_("Periksa kembali isian profil."), details=details)
-    _ensure_nik_available(user_id, nik)
-    try:
-        # Changes go inside the savepoint, so a unique violation undoes only them.
-        with db.session.begin_nested():
-            profile = get_profile(user_id) or Profile(user_id=user_id)
-            _fill(profile, data, nik=nik, phone=phone, flags=check.flags)
-            db.session.add(profile)
-    except IntegrityError:
-        # Another account saved the same NIK between the check and the insert.
-        raise _nik_unavailable() from None
-    return profile
+    values = _values(data, nik=nik, phone=phone, flags=check.flags)
+    _lock_nik(nik)
+    if _nik_taken(user_id, nik) or not _insert_or_update(user_id, values):
+        raise _nik_unavailable()
+    return db.session.get_one(Profile, user_id, populate_existing=True)
 
 
-def _fill(profile: Profile, data: ProfileInput, *, nik: str, phone: str, flags: list[str]) -> None:
-    profile.nik = nik
-    profile.full_name = data.full_name.strip()
-    profile.birth_date = data.birth_date
-    profile.gender = data.gender
-    profile.address = data.address.strip()
-    profile.village = data.village.strip()
-    profile.district = data.district.strip()
-    # The KTP's regency, for the "domicile in the region" preference: never typed.
-    profile.regency_code = nik_rules.regency_code(nik)
-    profile.phone = phone
-    profile.education = data.education
-    profile.nik_flags = flags
+def _values(data: ProfileInput, *, nik: str, phone: str, flags: list[str]) -> dict[str, Any]:
+    return {
+        "nik": nik,
+        "full_name": data.full_name.strip(),
+        "birth_date": data.birth_date,
+        "gender": data.gender,
+        "address": data.address.strip(),
+        "village": data.village.strip(),
+        "district": data.district.strip(),
+        # The KTP's regency, for the "domicile in the region" preference: never typed.
+        "regency_code": nik_rules.regency_code(nik),
+        "phone": phone,
+        "education": data.education,
+        "nik_flags": flags,
+        "updated_at": utcnow(),
+    }
+
+
+def _lock_nik(nik: str) -> None:
+    """Make saves of this NIK wait for each other until their transactions end.
+
+    PostgreSQL: a transaction-level advisory lock whose key is the NIK itself (16
+    digits fit a bigint, so two NIKs never share a lock). The second save of a NIK
+    waits here until the first has committed or rolled back; in READ COMMITTED its
+    next statement then sees the first one's row. SQLite needs nothing: every
+    transaction holds the one write lock from its start (`configure_sqlite`).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(int(nik))))
+
+
+def _insert_or_update(user_id: int, values: dict[str, Any]) -> bool:
+    """Write the profile; False when the NIK turned out to be another account's.
+
+    Neither statement can fail on a unique index: the insert does nothing on any
+    conflict (the account's own profile, or the NIK), and the update only runs on
+    the account's own row, with a NIK that `_lock_nik` and `_nik_taken` have
+    shown to be free.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Profile)
+    # RETURNING tells whether a row was inserted (an ORM insert's rowcount may be -1).
+    inserted = db.session.execute(
+        insert.values(user_id=user_id, **values).on_conflict_do_nothing().returning(Profile.user_id)
+    ).first()
+    if inserted is not None:
+        return True
+    updated = db.session.execute(
+        update(Profile).where(Profile.user_id == user_id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    # No row to update: the insert met the NIK, not a profile of this account.
+    return updated.rowcount == 1
 
 
 def normalize_phone(phone: str) -> str:
@@ -141,12 +181,11 @@ def _age(birth_date: date, today: date) -> int:
     return today.year - birth_date.year - before_birthday
 
 
-def _ensure_nik_available(user_id: int, nik: str) -> None:
+def _nik_taken(user_id: int, nik: str) -> bool:
     taken = db.session.scalar(
         select(Profile.user_id).where(Profile.nik == nik, Profile.user_id != user_id)
     )
-    if taken is not None:
-        raise _nik_unavailable()
+    return taken is not None
 
 
 def _nik_unavailable() -> Conflict:

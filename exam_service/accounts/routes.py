@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -20,7 +22,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_openapi3 import validate_request
 from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import RequestRedirect
 
 from ..api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
 from ..auth import candidate_required
@@ -61,6 +64,9 @@ RESENT = "Jika akun ada dan belum aktif, tautan aktivasi baru telah dikirim."
 
 
 def _submitted_email() -> str:
+    """The request's address in the service's one normalised form (the form the
+    schemas and forms hand to the service), so every spelling of a mailbox (case,
+    padding, Unicode forms, an IDNA domain) meets the same budget."""
     data = request.get_json(silent=True) if request.is_json else request.form
     email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
     return service.normalize_email(email) if isinstance(email, str) else ""
@@ -68,6 +74,10 @@ def _submitted_email() -> str:
 
 def _login_account_key() -> str:
     return "login-account:" + _submitted_email()
+
+
+def _register_account_key() -> str:
+    return "register-account:" + _submitted_email()
 
 
 def _resend_account_key() -> str:
@@ -78,23 +88,39 @@ def _only_failed_logins(response: Response) -> bool:
     return response.status_code == 401
 
 
+def _only_accepted(response: Response) -> bool:
+    return response.status_code < 400
+
+
+def _action_limit(setting: str, scope: str, **options: Any) -> Any:
+    """One budget per action and key, whichever door (API or page) asks: a limit
+    shared under the action's scope, counted on POST only."""
+    return limiter.shared_limit(
+        lambda: current_app.config[setting], scope=scope, methods=["POST"], **options
+    )
+
+
 # Brute force is stopped per account (failures only) and per address, in Redis,
 # so the limits hold across workers; the cool-down ends them without a lockout.
-login_account_limit = limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+# The per-address limits key on the socket peer (see extensions.limiter).
+login_account_limit = _action_limit(
+    "LOGIN_RATE_LIMIT",
+    "login-account",
     key_func=_login_account_key,
     deduct_when=_only_failed_logins,
-    methods=["POST"],
 )
-login_address_limit = limiter.limit(
-    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"]
+login_address_limit = _action_limit("LOGIN_ADDRESS_RATE_LIMIT", "login-address")
+register_address_limit = _action_limit("REGISTER_RATE_LIMIT", "register-address")
+# Each accepted registration mails the address: limit them per address registered.
+register_account_limit = _action_limit(
+    "REGISTER_ACCOUNT_RATE_LIMIT",
+    "register-account",
+    key_func=_register_account_key,
+    deduct_when=_only_accepted,
 )
-register_limit = limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
-resend_address_limit = limiter.limit(
-    lambda: current_app.config["RESEND_RATE_LIMIT"], methods=["POST"]
-)
-resend_account_limit = limiter.limit(
-    lambda: current_app.config["RESEND_RATE_LIMIT"], key_func=_resend_account_key, methods=["POST"]
+resend_address_limit = _action_limit("RESEND_RATE_LIMIT", "resend-address")
+resend_account_limit = _action_limit(
+    "RESEND_RATE_LIMIT", "resend-account", key_func=_resend_account_key
 )
 
 
@@ -137,7 +163,8 @@ def _user_out(user: User) -> UserOut:
 
 
 @api.post("/auth/register", responses=responses(201, MessageOut))
-@register_limit
+@register_address_limit
+@register_account_limit
 def api_register(body: RegisterIn) -> Response:
     service.register_candidate(body.email, body.password, body.full_name, body.consent)
     return json_response(MessageOut(message=_(REGISTERED)), 201)
@@ -237,7 +264,9 @@ def api_list_documents() -> Response:
 @candidate_required
 @validate_request()
 def api_upload_document(path: DocumentPath, form: DocumentUpload) -> Response:
-    """Upload (or replace) a document: JPEG, PNG or PDF, judged by content."""
+    """Upload (or replace) a document, judged by content. The photo and the phone-spec
+    screenshot are JPEG or PNG, the other kinds JPEG, PNG or PDF; another type is 415.
+    PDFs are stored without scripts, actions or attachments."""
     document = documents.store_document(current_user.id, path.kind, form.file.stream)
     return json_response(_document_out(document))
 
@@ -245,6 +274,7 @@ def api_upload_document(path: DocumentPath, form: DocumentUpload) -> Response:
 @api.get("/me/documents/<kind>", responses=responses(200, None), security=SESSION_AUTH)
 @candidate_required
 @validate_request()
+@documents.download_view
 def api_download_document(path: DocumentPath) -> Response:
     """The candidate's own document, as an attachment that is never cached."""
     return documents.send_document(_own_document(path.kind))
@@ -316,7 +346,8 @@ def api_request_too_large(e: RequestEntityTooLarge) -> Response:
 
 
 @pages.route("/register", methods=["GET", "POST"])
-@register_limit
+@register_address_limit
+@register_account_limit
 def register_page() -> Any:
     form = RegisterForm()
     if not form.validate_on_submit():
@@ -366,7 +397,7 @@ def resend_page() -> Any:
         service.resend_activation(form.email.data)
         flash(_(RESENT), "success")
         return redirect(url_for("accounts.login_page"))
-    return render_template("accounts/resend.html", form=form)
+    return render_template("accounts/resend.html", form=form), _form_status()
 
 
 @pages.route("/login", methods=["GET", "POST"])
@@ -382,7 +413,12 @@ def login_page() -> Any:
             return render_template("accounts/login.html", form=form), e.status
         _log_in(user)
         return redirect(_safe_next() or url_for("main.home"))
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form), _form_status()
+
+
+def _form_status() -> int:
+    """A page's own form that did not validate: 422 on its POST, 200 on a GET."""
+    return 422 if request.method == "POST" else 200
 
 
 @pages.route("/logout", methods=["POST"])
@@ -436,6 +472,7 @@ def upload_document_page(kind: str) -> Any:
 
 @pages.route("/dokumen/<kind>/unduh")
 @candidate_required
+@documents.download_view
 def download_document_page(kind: str) -> Any:
     return documents.send_document(_own_document(_kind_or_404(kind)))
 
@@ -470,13 +507,46 @@ def _documents_page(errors: dict[DocumentKind, str] | None = None, status: int =
         (kind, label, uploaded.get(kind), (errors or {}).get(kind))
         for kind, label in profiles.DOCUMENT_LABELS.items()
     ]
+    accepts = {kind: documents.accept_attribute(kind) for kind in DocumentKind}
+    formats = {kind: documents.allowed_types_text(kind) for kind in DocumentKind}
     max_mb = current_app.config["MAX_UPLOAD_BYTES"] / (1024 * 1024)
     return render_template(
-        "accounts/documents.html", items=items, accept=documents.ACCEPT, max_mb=f"{max_mb:g}"
+        "accounts/documents.html",
+        items=items,
+        accepts=accepts,
+        formats=formats,
+        max_mb=f"{max_mb:g}",
     ), status
 
 
+# Anything but visible ASCII (controls, tabs, newlines, spaces, non-ASCII) and the
+# backslash; and the percent-encoded slash, backslash, percent, space and controls.
+_NEXT_REFUSED = re.compile(r"[^\x21-\x7e]|\\|%(?:2f|5c|25|20|[01][0-9a-f]|7f)", re.IGNORECASE)
+
+
 def _safe_next() -> str | None:
-    """Only local paths: an open redirect after login is a phishing aid."""
+    """`next` only when it is a path of this service: an open redirect after login
+    is a phishing aid.
+
+    Browsers drop tabs and newlines inside a URL and read `\\` as `/`, so `/<tab>/evil`
+    or `/\\evil` lead off the site although they start with a single slash. Such a
+    value is refused, not cleaned: no characters outside visible ASCII, no
+    backslash, no encoded slash, backslash, percent, space or control character;
+    then it must parse as a path-absolute reference (no scheme, no host, not `//`)
+    that one of our pages answers on GET.
+    """
     target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+    if len(target) > 2000 or _NEXT_REFUSED.search(target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    try:
+        current_app.create_url_adapter(request).match(unquote(parts.path), method="GET")
+    except RequestRedirect:
+        pass  # our page, spelled without its trailing slash
+    except HTTPException:
+        return None
+    return target

@@ -3,20 +3,96 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .models import DocumentKind, Education, Gender
+from .service import InvalidEmail, canonical_email, consent_required_message
+
+
+def _email_address(value: str) -> str:
+    try:
+        return canonical_email(value)
+    except InvalidEmail as e:
+        raise PydanticCustomError("email_invalid", "{reason}", {"reason": str(e)}) from None
+
+
+# A bare address, returned in the service's one normalised form (see
+# service.canonical_email), the form every lookup and rate limit uses.
+EmailAddress = Annotated[
+    str,
+    AfterValidator(_email_address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Alamat surel saja, tanpa nama tampilan (bukan `Nama <alamat>`).",
+        }
+    ),
+]
+
+
+def _consented(value: bool) -> bool:
+    if value is not True:
+        message = consent_required_message()
+        raise PydanticCustomError("consent_required", "{reason}", {"reason": message})
+    return value
 
 
 class RegisterIn(BaseModel):
-    email: EmailStr
+    email: EmailAddress
     password: str = Field(max_length=1024)
     full_name: str = Field(min_length=1, max_length=120)
     # Explicit consent to the processing of personal data (UU 27/2022): must be `true`.
-    consent: StrictBool = Field(
-        description="Persetujuan pemrosesan data pribadi (teks: halaman /register); wajib true."
+    consent: Annotated[StrictBool, AfterValidator(_consented)] = Field(
+        description=(
+            "Wajib ada dan bernilai true: persetujuan eksplisit atas pemrosesan data "
+            "pribadi menurut UU 27/2022 (UU Pelindungan Data Pribadi), atas teks "
+            "persetujuan yang ditampilkan di halaman /register. Tanpa consent, atau "
+            "dengan nilai selain true, jawabannya 422 dengan rincian pada `consent`."
+        ),
+        json_schema_extra={"const": True},
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _explain_consent(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Every problem with `consent` (missing, not a boolean, false) gets one
+        message that says what the law asks for, in Bahasa Indonesia."""
+        try:
+            return handler(data)
+        except ValidationError as e:
+            errors = e.errors()
+            if not any(error["loc"][:1] == ("consent",) for error in errors):
+                raise
+            raise ValidationError.from_exception_data(
+                e.title, [_with_consent_message(error) for error in errors]
+            ) from None
+
+
+def _with_consent_message(error: Any) -> InitErrorDetails:
+    if error["loc"][:1] == ("consent",):
+        kind, message = "consent_required", consent_required_message()
+    else:
+        kind, message = error["type"], error["msg"]
+    return InitErrorDetails(
+        type=PydanticCustomError(kind, "{reason}", {"reason": message}),
+        loc=error["loc"],
+        input=error["input"],
     )
 
 
@@ -25,12 +101,12 @@ class ActivateIn(BaseModel):
 
 
 class LoginIn(BaseModel):
-    email: EmailStr
+    email: EmailAddress
     password: str = Field(max_length=1024)
 
 
 class ResendIn(BaseModel):
-    email: EmailStr
+    email: EmailAddress
 
 
 class UserOut(BaseModel):

@@ -12,6 +12,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +35,45 @@ class LoginFailed(ServiceError):
     status, code = 401, "invalid_credentials"
 
 
+def consent_required_message() -> str:
+    """Why a registration without `consent: true` is refused (API clients)."""
+    return _(
+        "Persetujuan pemrosesan data pribadi (UU 27/2022) wajib diberikan: "
+        "kirim consent bernilai true."
+    )
+
+
+class InvalidEmail(ValueError):
+    """Not a bare e-mail address; the message (Bahasa Indonesia) says why."""
+
+
+def canonical_email(raw: str) -> str:
+    """The one form of an address under which an account is stored, found and
+    rate-limited; raises InvalidEmail for anything but a bare address.
+
+    A display-name form (`Nama <alamat>`) is refused, not unwrapped: a second
+    spelling of one mailbox would be a second rate-limit budget. Otherwise the
+    address is email-validator's normalised form (NFC local part, IDNA-mapped
+    domain, so `bücher` and `xn--bcher-kva`, or a full-width domain, are one),
+    lower-cased like every stored address.
+    """
+    text = raw.strip()
+    if "<" in text or ">" in text:
+        raise InvalidEmail(_("Tulis alamat surel saja, tanpa nama dan tanpa tanda < >."))
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidEmail(_("Alamat surel tidak valid.")) from None
+    return checked.normalized.lower()
+
+
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """`canonical_email`, or for input that is not an address at all (which the
+    schemas and forms refuse before any lookup) its trimmed lower case."""
+    try:
+        return canonical_email(email)
+    except InvalidEmail:
+        return email.strip().lower()
 
 
 def _token_hash(token: str) -> str:
@@ -51,15 +89,19 @@ def create_user(
     office_id: int | None = None,
     activated: bool = False,
     consent: bool = False,
+    password_hash: str | None = None,
 ) -> User:
-    """Create an account; raises Invalid for a bad password, IntegrityError for a taken e-mail."""
+    """Create an account; raises Invalid for a bad password, IntegrityError for a taken e-mail.
+
+    `password_hash`, when given, is the caller's hash of `password` (made already).
+    """
     problem = password_problem(password)
     if problem:
         raise Invalid(problem, details={"password": problem})
     now = utcnow()
     user = User(
         email=normalize_email(email),
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         full_name=full_name.strip(),
         role=role,
         office_id=office_id,
@@ -95,23 +137,27 @@ def register_candidate(email: str, password: str, full_name: str, consent: bool)
     """Register a candidate and mail the activation link.
 
     A taken e-mail gets the same answer; its owner is told by mail instead, so
-    the response never reveals whether an account exists.
+    the response never reveals whether an account exists. Neither does its time:
+    the password is checked and hashed (argon2, the costly part) before the
+    address is looked up, and each path then sends one mail.
     """
     if not consent:
-        message = _("Persetujuan pemrosesan data pribadi wajib diberikan.")
+        message = consent_required_message()
         raise Invalid(message, details={"consent": message})
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, details={"password": problem})
+    password_hash = hash_password(password)
     email = normalize_email(email)
     existing = db.session.scalar(db.select(User).where(User.email == email))
     if existing is not None:
-        # Still validate the password, so both paths answer alike on bad input.
-        problem = password_problem(password)
-        if problem:
-            raise Invalid(problem, details={"password": problem})
         _mail_already_registered(existing)
         return
     try:
         with db.session.begin_nested():
-            user = create_user(email, password, full_name, consent=True)
+            user = create_user(
+                email, password, full_name, consent=True, password_hash=password_hash
+            )
     except IntegrityError:
         # A concurrent registration took the e-mail between the check and the insert.
         return

@@ -58,7 +58,9 @@ def upload_documents(page: Page, tmp_path: Path) -> None:
     page.goto("/dokumen")
     for kind in ("ktp", "photo", "diploma", "cv", "phone_spec", "application_letter"):
         section = page.locator("form", has=page.locator(f"#file-{kind}"))
-        section.locator(f"#file-{kind}").set_input_files(str(photo if kind == "photo" else pdf))
+        # The photo and the phone-spec screenshot are images; the other kinds take a PDF.
+        picture = kind in ("photo", "phone_spec")
+        section.locator(f"#file-{kind}").set_input_files(str(photo if picture else pdf))
         section.locator("button[type=submit]").click()
         expect(page.locator(".flash-success").first).to_be_visible()
 

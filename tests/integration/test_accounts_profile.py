@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from exam_service.accounts.models import DocumentKind, Gender, Profile, Role, User
 from exam_service.accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
@@ -210,3 +212,61 @@ def test_missing_for_application(app, make_user, make_profile, make_documents):
     make_documents(user)
     with app.app_context():
         assert missing_for_application(user.id) == []
+
+
+# --- probe, issue 12: the same new NIK saved by several accounts at once ----------------
+
+
+def test_same_new_nik_saved_at_once_gives_one_owner_and_clean_conflicts(app, make_user, login):
+    """Accounts released together by a barrier PUT one new NIK, round after round.
+
+    Exactly one wins each round; the others get the generic 409 of the duplicate-NIK
+    path, and the database never reports a unique violation (PostgreSQL would write
+    the NIK into its server log as the violation's detail). Half of the accounts have
+    a profile already (a NIK change is an UPDATE), half do not (an INSERT).
+    """
+    users = [make_user() for _ in range(4)]
+    clients = [login(user) for user in users]
+    for client in clients[:2]:
+        assert client.put(PROFILE, json=profile_payload()).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    database_errors: list[str] = []
+
+    def on_error(context) -> None:
+        database_errors.append(type(context.sqlalchemy_exception).__name__)
+
+    event.listen(engine, "handle_error", on_error)
+    try:
+        for _ in range(6):
+            payload = profile_payload()
+            barrier = threading.Barrier(len(clients))
+            answers: list = [None] * len(clients)
+
+            def put(i: int, payload=payload, barrier=barrier, answers=answers) -> None:
+                barrier.wait(timeout=60)
+                answers[i] = clients[i].put(PROFILE, json=payload)
+
+            threads = [threading.Thread(target=put, args=(i,)) for i in range(len(clients))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            assert all(answer is not None for answer in answers)
+
+            statuses = sorted(answer.status_code for answer in answers)
+            assert statuses == [200] + [409] * (len(clients) - 1), statuses
+            (winner,) = [i for i, answer in enumerate(answers) if answer.status_code == 200]
+            for answer in answers:
+                if answer.status_code == 409:
+                    assert answer.json["error"]["code"] == "nik_unavailable"
+                    assert answer.json["error"]["message"] == NIK_UNAVAILABLE
+                    assert answer.json["error"]["details"] == {"nik": NIK_UNAVAILABLE}
+            with app.app_context():
+                owners = db.session.scalars(
+                    db.select(Profile.user_id).where(Profile.nik == payload["nik"])
+                ).all()
+            assert owners == [users[winner].id]
+    finally:
+        event.remove(engine, "handle_error", on_error)
+    assert database_errors == []
