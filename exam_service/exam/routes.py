@@ -18,7 +18,7 @@ from ..clock import utcnow
 from ..database import after_commit
 from ..errors import ServiceError
 from ..observability import ANSWERS_SAVED
-from ..path_params import ActivityPath, AttemptPath, SessionPath
+from ..path_params import ActivityPath, AttemptPath, SessionPath, id_arg
 from . import service, supervision
 from .models import Attempt, AttemptStatus
 from .schemas import (
@@ -29,6 +29,7 @@ from .schemas import (
     ExtensionIn,
     ExtensionOut,
     IntegrityEventIn,
+    IntegrityEventListOut,
     IntegrityEventOut,
     ItemRulingIn,
     ItemRulingOut,
@@ -168,7 +169,7 @@ def api_extend(path: AttemptPath, body: ExtensionIn) -> Response:
 
 @api.get(
     "/admin/attempts/<int:attempt_id>/events",
-    responses=responses(200, IntegrityEventOut),
+    responses=responses(200, IntegrityEventListOut),
     security=SESSION_AUTH,
 )
 @admin_required
@@ -176,11 +177,7 @@ def api_extend(path: AttemptPath, body: ExtensionIn) -> Response:
 def api_integrity_events(path: AttemptPath) -> Response:
     events = supervision.integrity_events(current_user, path.attempt_id)
     return json_response(
-        {
-            "events": [
-                IntegrityEventOut(kind=e.kind, at=e.at).model_dump(mode="json") for e in events
-            ]
-        }
+        IntegrityEventListOut(events=[IntegrityEventOut(kind=e.kind, at=e.at) for e in events])
     )
 
 
@@ -198,17 +195,17 @@ def api_rule_item(path: ActivityPath, body: ItemRulingIn) -> Response:
     return json_response(ItemRulingOut(regraded_attempts=regraded))
 
 
-@pages.route("/admin/sesi/<int:session_id>/pantau")
+@pages.route("/admin/sesi/<id:session_id>/pantau")
 @admin_required
 def monitor_page(session_id: int) -> Any:
     rows = supervision.monitor(current_user, session_id)
     return render_template("exam/monitor.html", session_id=session_id, rows=rows)
 
 
-@pages.route("/admin/ujian/<int:attempt_id>/tambah-waktu", methods=["POST"])
+@pages.route("/admin/ujian/<id:attempt_id>/tambah-waktu", methods=["POST"])
 @admin_required
 def extend_page(attempt_id: int) -> Any:
-    session_id = request.form.get("session_id", type=int)
+    session_id = id_arg(request.form, "session_id", required=True)  # where to go back to
     try:
         supervision.extend(
             current_user,

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ..path_params import RowId
+
 
 class OptionOut(BaseModel):
     key: str
@@ -43,9 +45,24 @@ class AnswerPath(BaseModel):
     position: int = Field(ge=1, le=200)
 
 
+# The largest sequence number every layer holds exactly: the answer gate in Redis (Lua)
+# compares numbers as doubles (exact up to 2^53 - 1), JavaScript's Number.MAX_SAFE_INTEGER
+# is the same, and the database column is 64-bit. Beyond it, 2^53 + 1 would compare
+# equal to 2^53 and a newer write would be dropped as stale.
+MAX_SEQ = 2**53 - 1
+
+
 class AnswerIn(BaseModel):
     choice: str | None = Field(default=None, min_length=1, max_length=1)
-    seq: int = Field(ge=0, le=2**62)
+    seq: int = Field(
+        ge=1,
+        le=MAX_SEQ,
+        description=(
+            "Orders the writes of one question: a write whose seq is not greater than the "
+            "stored one changes nothing (the response shows the stored answer). "
+            "1 <= seq <= 2^53 - 1 (9007199254740991); larger numbers are a 422 on `seq`."
+        ),
+    )
 
 
 class AnswerOut(BaseModel):
@@ -98,8 +115,14 @@ class IntegrityEventOut(BaseModel):
     at: datetime
 
 
+class IntegrityEventListOut(BaseModel):
+    """An attempt's integrity events (tab hidden, offline ...), oldest first."""
+
+    events: list[IntegrityEventOut]
+
+
 class ItemRulingIn(BaseModel):
-    question_version_id: int
+    question_version_id: RowId
     rule: str = Field(pattern="^(full_credit|drop)$")
     reason: str = Field(min_length=1, max_length=500)
 

@@ -16,6 +16,7 @@ from question_bank import FaultyRule
 
 from ..accounts.models import User
 from ..audit import record
+from ..authoring import bank
 from ..clock import utcnow
 from ..database import after_commit
 from ..errors import Conflict, Invalid, NotFound
@@ -173,6 +174,8 @@ def rule_item(
         raise NotFound(_("Kegiatan tidak ditemukan."))
     if not reason.strip():
         raise Invalid(_("Alasan wajib diisi."), details={"reason": _("Alasan wajib diisi.")})
+    if not bank.versions([question_version_id]):
+        raise NotFound(_("Versi soal tidak ditemukan."), code="question_version_not_found")
     ruling = db.session.get(ItemRuling, (activity_id, question_version_id))
     if ruling is None:
         ruling = ItemRuling(activity_id=activity_id, question_version_id=question_version_id)

@@ -16,6 +16,9 @@ from .keys import MAX_NAME_LENGTH
 
 Scope = Literal["results:read", "pii:read"]
 EventType = Literal["attempt.graded", "result.published"]
+# Names and URLs are one line of text: no control characters (PostgreSQL text cannot
+# hold NUL at all, which would otherwise end in a 500 instead of a 422).
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 
 
 class ResultsQuery(BaseModel):
@@ -65,7 +68,7 @@ class ResultPageOut(BaseModel):
 
 
 class ApiKeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=ONE_LINE)
     scopes: list[Scope] = Field(min_length=1)
 
 
@@ -95,8 +98,17 @@ class ApiKeyListOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    url: str = Field(min_length=1, max_length=500, description="http:// or https://")
+    name: str = Field(min_length=1, max_length=100, pattern=ONE_LINE)
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        pattern=ONE_LINE,
+        description=(
+            "http:// or https://. Every address the host resolves to must be public "
+            "(not loopback, private, link-local, multicast, unspecified or reserved), "
+            "unless the operator allows the host in WEBHOOK_ALLOWED_HOSTS; otherwise 422 on `url`."
+        ),
+    )
     events: list[EventType] = Field(min_length=1)
 
 

@@ -5,21 +5,38 @@ committed before the request is sent, so no database transaction waits on a
 receiver, and a worker that dies mid-send only delays the try by the lease.
 Receivers may therefore see an event twice: every body and the X-Webhook-Id
 header carry the event's id, to drop duplicates. See docs/webhooks.md.
+
+Server-side request forgery: a webhook may only reach public addresses. Every
+address a URL's host resolves to must be globally routable (no loopback, private,
+link-local, shared, multicast, unspecified or reserved address), checked when the
+subscription is made and again for every try, because a name can be re-pointed
+(DNS rebinding). Each try resolves the name once, checks the answers and connects
+to exactly those addresses (the HTTP client never looks the name up itself), sends
+the name in the Host header and TLS SNI, verifies the certificate against the
+name, and never follows a redirect. The operator may allow internal hosts by name
+(`WEBHOOK_ALLOWED_HOSTS`, host[:port] entries).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-import requests
+import certifi
+import urllib3
+from flask import current_app
 from flask_babel import gettext as _
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError, SSLError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from ..accounts.models import User
 from ..audit import record
@@ -36,6 +53,15 @@ LEASE = timedelta(seconds=60)
 SEND_TIMEOUT_SECONDS = 5.0
 USER_AGENT = "seleksi-mitra-webhooks/1"
 MAX_ERROR_LENGTH = 200
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Addresses of one name tried per delivery when connections are refused (bounds a try).
+MAX_ADDRESSES = 3
+# Errors in the delivery log when a try is not even sent.
+ADDRESS_NOT_ALLOWED = "address not allowed"
+NAME_NOT_RESOLVED = "name not resolved"
+
+# An allowed host and its port (None: any port), from WEBHOOK_ALLOWED_HOSTS.
+AllowedHost = tuple[str, int | None]
 
 
 @dataclass(frozen=True)
@@ -47,6 +73,8 @@ class Outgoing:
     secret: str
     event_id: str
     body: bytes
+    # The operator's allowance, read in the app context that claimed the try.
+    allowed_hosts: frozenset[AllowedHost] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -99,6 +127,176 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
 
 
+# --- where a webhook may go (SSRF) ----------------------------------------------------------
+
+
+class TargetRefused(Exception):
+    """The host resolves to an address that webhooks may not reach."""
+
+
+class TargetUnresolved(Exception):
+    """The host name does not resolve (now)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked destination: connect to `addresses` only, in order."""
+
+    scheme: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+    # The path and query as sent on the request line.
+    request_target: str
+    host_header: str
+    authorization: str | None
+
+
+def allowed_hosts() -> frozenset[AllowedHost]:
+    """The operator's WEBHOOK_ALLOWED_HOSTS (a list, or a comma-separated string)."""
+    value = current_app.config.get("WEBHOOK_ALLOWED_HOSTS") or []
+    entries = value.split(",") if isinstance(value, str) else value
+    return frozenset(host for entry in entries if (host := _allowed_host(entry)) is not None)
+
+
+def _allowed_host(entry: str) -> AllowedHost | None:
+    """`name`, `name:port`, `10.0.0.5:8080`, `[::1]:9000`; anything else is ignored."""
+    try:
+        parts = urlsplit("//" + entry.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    return (host, port) if host else None
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable unicast: not loopback, private, link-local, shared (100.64/10),
+    multicast, unspecified, reserved or documentation; IPv4-mapped IPv6 as its IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_private
+        or address.is_unspecified
+    )
+
+
+def check_target(url: str, allowed: Iterable[AllowedHost] = ()) -> Target:
+    """Resolve the URL's host once and check every address it resolves to.
+
+    Raises TargetRefused when any address is not public (unless the host, with or
+    without its port, is allowed by the operator) and TargetUnresolved when the name
+    does not resolve. The caller connects to `Target.addresses`, never to the name.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    host = (parts.hostname or "").rstrip(".")
+    if scheme not in DEFAULT_PORTS or not host:
+        raise TargetRefused(url)
+    port = parts.port or DEFAULT_PORTS[scheme]
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as e:  # socket.gaierror; a name IDNA cannot encode
+        raise TargetUnresolved(host) from e
+    addresses = list(
+        dict.fromkeys(
+            ipaddress.ip_address(info[4][0])
+            for info in found
+            if info[0] in (socket.AF_INET, socket.AF_INET6)
+        )
+    )
+    if not addresses:
+        raise TargetUnresolved(host)
+    allowed = set(allowed)
+    operator_allowed = (host, None) in allowed or (host, port) in allowed
+    if not operator_allowed and not all(is_public_address(a) for a in addresses):
+        raise TargetRefused(host)
+    authorization = None
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        authorization = urllib3.make_headers(basic_auth=credentials)["authorization"]
+    path = parts.path or "/"
+    return Target(
+        scheme=scheme,
+        host=host,
+        port=port,
+        addresses=tuple(str(a) for a in addresses),
+        # Like a browser: characters not allowed on the request line are percent-encoded.
+        request_target=quote(
+            path + (f"?{parts.query}" if parts.query else ""), safe="!#$%&'()*+,/:;=?@[]~"
+        ),
+        host_header=parts.netloc.rpartition("@")[2],
+        authorization=authorization,
+    )
+
+
+def _post(target: Target, body: bytes, headers: dict[str, str]) -> int:
+    """POST to the checked addresses (the next one only if a connection is refused)."""
+    headers = {**headers, "Host": target.host_header}
+    if target.authorization:
+        headers["Authorization"] = target.authorization
+    timeout = urllib3.Timeout(connect=SEND_TIMEOUT_SECONDS, read=SEND_TIMEOUT_SECONDS)
+    refused: NewConnectionError | None = None
+    for address in target.addresses[:MAX_ADDRESSES]:
+        pool: urllib3.HTTPConnectionPool
+        if target.scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                target.port,
+                timeout=timeout,
+                retries=False,
+                maxsize=1,
+                # SNI and certificate verification use the name, not the address.
+                server_hostname=target.host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=certifi.where(),
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(
+                address, target.port, timeout=timeout, retries=False, maxsize=1
+            )
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.request_target,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,  # the receiver's body is never read
+            )
+            status = response.status
+            response.close()
+            return status
+        except NewConnectionError as e:
+            refused = e
+        finally:
+            pool.close()
+    assert refused is not None
+    raise refused
+
+
+def _url_problem(url: str) -> str | None:
+    """Why a subscription may not use this URL (None: it may)."""
+    if not _is_http_url(url):
+        return _("Alamat harus diawali http:// atau https:// dan memuat nama host.")
+    try:
+        check_target(url, allowed_hosts())
+    except TargetUnresolved:
+        return _("Nama host penerima tidak dapat ditemukan.")
+    except TargetRefused:
+        return _(
+            "Alamat penerima menunjuk ke jaringan internal atau alamat khusus "
+            "(loopback, privat, link-local, multicast). Gunakan alamat publik."
+        )
+    return None
+
+
 # --- subscriptions (admins) ---------------------------------------------------------
 
 
@@ -111,8 +309,8 @@ def create_subscription(
     errors = {}
     if not name or len(name) > 100:
         errors["name"] = _("Nama wajib diisi, paling panjang 100 karakter.")
-    if not _is_http_url(url):
-        errors["url"] = _("Alamat harus diawali http:// atau https:// dan memuat nama host.")
+    if url_problem := _url_problem(url):
+        errors["url"] = url_problem
     if not events or set(events) - set(EVENT_TYPES):
         errors["events"] = _("Pilih minimal satu jenis kejadian yang dikenal.")
     if errors:
@@ -137,6 +335,10 @@ def _is_http_url(url: str) -> bool:
         return False
     try:
         parts = urlsplit(url)
+    except ValueError:
+        return False
+    try:
+        parts.port  # noqa: B018 (a port that is no number raises)
     except ValueError:
         return False
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
@@ -233,6 +435,7 @@ def claim_due(now: datetime | None = None, limit: int = 20) -> list[Outgoing]:
     The caller commits before sending.
     """
     now = now or utcnow()
+    allowed = allowed_hosts()
     deliveries = db.session.scalars(
         db.select(WebhookDelivery)
         .where(WebhookDelivery.next_attempt_at <= now)
@@ -255,6 +458,7 @@ def claim_due(now: datetime | None = None, limit: int = 20) -> list[Outgoing]:
                 secret=subscription.secret,
                 event_id=delivery.event.event_id,
                 body=body_of(delivery.event),
+                allowed_hosts=allowed,
             )
         )
     db.session.flush()
@@ -262,7 +466,8 @@ def claim_due(now: datetime | None = None, limit: int = 20) -> list[Outgoing]:
 
 
 def send(outgoing: Outgoing, timestamp: int | None = None) -> Outcome:
-    """POST one signed try. Never raises: a failure is an outcome too."""
+    """POST one signed try to the addresses checked just now. Never raises: a failure
+    (also a refused address) is an outcome too, retried like any other."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = {
         "Content-Type": "application/json",
@@ -272,22 +477,22 @@ def send(outgoing: Outgoing, timestamp: int | None = None) -> Outcome:
         "X-Webhook-Signature": sign(outgoing.secret, timestamp, outgoing.body),
     }
     started = time.monotonic()
+    status: int | None = None
+    error: str | None = None
     try:
-        response = requests.post(
-            outgoing.url,
-            data=outgoing.body,
-            headers=headers,
-            timeout=SEND_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-        status, error = response.status_code, None
-        response.close()
-    except requests.Timeout:
-        status, error = None, "timeout"
-    except requests.ConnectionError:
-        status, error = None, "connection error"
-    except requests.RequestException as e:
-        status, error = None, type(e).__name__
+        status = _post(check_target(outgoing.url, outgoing.allowed_hosts), outgoing.body, headers)
+    except TargetRefused:
+        error = ADDRESS_NOT_ALLOWED
+    except TargetUnresolved:
+        error = NAME_NOT_RESOLVED
+    except NewConnectionError:  # a subclass of the connect timeout: first
+        error = "connection error"
+    except Urllib3Timeout:
+        error = "timeout"
+    except (ProtocolError, SSLError, OSError):
+        error = "connection error"
+    except (HTTPError, ValueError) as e:
+        error = type(e).__name__
     return Outcome(status, error, int((time.monotonic() - started) * 1000))
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
 
-from ..accounts.documents import send_document
+from ..accounts.documents import download_view, send_document
 from ..accounts.models import Document, Profile, User
 from ..accounts.profiles import DOCUMENT_LABELS
 from ..api import SESSION_AUTH, api_blueprint, json_response, responses
@@ -17,7 +17,7 @@ from ..auth import admin_required, candidate_required
 from ..errors import Invalid, ServiceError
 from ..path_params import ActivityPath, ApplicationPath
 from ..scheduling.models import Booking
-from . import service
+from . import selection, service
 from .forms import ActivityForm, ApplicationFilterForm, DecisionForm
 from .models import Activity, Application
 from .schemas import (
@@ -119,7 +119,8 @@ def _application_out(mine: service.MyApplication) -> ApplicationOut:
         decided_at=application.decided_at,
         decision_reason=application.decision_reason,
         booking=_booking_out(mine.booking),
-        result=None,
+        # Null until the final selection is published (then also the status says so).
+        result=result.as_dict() if (result := selection.published_result(application)) else None,
         timeline=_timeline_out(mine.timeline),
     )
 
@@ -271,6 +272,7 @@ def api_admin_application(path: ApplicationPath) -> Response:
 )
 @admin_required
 @validate_request()
+@download_view
 def api_admin_document(path: ApplicationDocumentPath) -> Response:
     """The file itself, as an attachment (audited)."""
     return send_document(service.admin_document(current_user, path.application_id, path.kind))
@@ -354,14 +356,14 @@ def _overview_page(status: int = 200) -> Any:
     return render_template("recruitment/my_applications.html", overview=overview), status
 
 
-@pages.route("/lamaran/<int:application_id>")
+@pages.route("/lamaran/<id:application_id>")
 @candidate_required
 def application_page(application_id: int) -> Any:
     mine = service.my_application(current_user, application_id)
     return render_template("recruitment/application.html", mine=mine)
 
 
-@pages.route("/kegiatan/<int:activity_id>/lamar", methods=["POST"])
+@pages.route("/kegiatan/<id:activity_id>/lamar", methods=["POST"])
 @candidate_required
 def apply_page(activity_id: int) -> Any:
     """The "Lamar" button (CSRF is checked for every POST by CSRFProtect)."""
@@ -399,7 +401,7 @@ def admin_activity_new() -> Any:
     return _activity_form_page(form, None, 422 if form.errors else 200)
 
 
-@pages.route("/admin/kegiatan/<int:activity_id>/ubah", methods=["GET", "POST"])
+@pages.route("/admin/kegiatan/<id:activity_id>/ubah", methods=["GET", "POST"])
 @admin_required
 def admin_activity_edit(activity_id: int) -> Any:
     activity = service.activity_for_admin(current_user, activity_id)
@@ -430,7 +432,7 @@ def admin_applications() -> Any:
     return render_template("recruitment/admin_applications.html", form=form, rows=rows)
 
 
-@pages.route("/admin/lamaran/<int:application_id>", methods=["GET", "POST"])
+@pages.route("/admin/lamaran/<id:application_id>", methods=["GET", "POST"])
 @admin_required
 def admin_application(application_id: int) -> Any:
     """The application's detail and the decision form, which posts to this page.
@@ -459,7 +461,8 @@ def admin_application(application_id: int) -> Any:
     )
 
 
-@pages.route("/admin/lamaran/<int:application_id>/dokumen/<kind>")
+@pages.route("/admin/lamaran/<id:application_id>/dokumen/<kind>")
 @admin_required
+@download_view
 def admin_document(application_id: int, kind: str) -> Response:
     return send_document(service.admin_document(current_user, application_id, kind))

@@ -325,7 +325,8 @@
   /* A number larger than every one this device used for the attempt. If the browser's
    * storage was wiped, the counter restarts low: the server then reports a newer stored
    * write, and acknowledge() lifts the counter above it. Small numbers on purpose: the
-   * device clock is not trusted, and the server stores seq as a 32-bit integer. */
+   * device clock is not trusted, and the server takes seq only up to 2^53 - 1 (exact
+   * in JavaScript, in Redis's Lua and in the database). */
   function nextSeq() {
     var seq = load("seq", 0) + 1;
     save("seq", seq);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -14,12 +15,18 @@ import pytest
 
 from exam_service.accounts.models import Role
 from exam_service.clock import utcnow
+from exam_service.config import Config
 from exam_service.exam import service as exam
 from exam_service.exam.models import Attempt
 from exam_service.exam.worker import FinishingWorker
 from exam_service.extensions import db
 from exam_service.feeds import webhooks
-from exam_service.feeds.models import OutboxEvent, WebhookAttempt, WebhookDelivery
+from exam_service.feeds.models import (
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
@@ -188,8 +195,9 @@ def test_admins_read_the_delivery_log_and_redeliver(
 
 
 def test_unreachable_receivers_and_disabled_subscriptions(
-    app, office_admin, exam_activity, graded_attempt
+    app, office_admin, exam_activity, graded_attempt, allow_webhook_hosts
 ):
+    allow_webhook_hosts("127.0.0.1:9")  # the operator allows this internal host and port
     activity_id = exam_activity()
     admin = office_admin(activity_id)
     hook = subscribe(admin, "http://127.0.0.1:9/nobody-listens")
@@ -249,3 +257,203 @@ def test_the_worker_sends_deliveries_on_its_own_threads(
     with app.app_context():
         graded = db.session.scalars(db.select(Attempt.id)).all()
     assert sorted(r.json["data"]["attempt_id"] for r in received) == sorted(graded)
+
+
+# --- server-side request forgery: webhooks reach public receivers only --------------------------
+
+# A public address (example.com's) that the tests only ever resolve to, never call.
+PUBLIC = "93.184.215.14"
+INTERNAL_URLS = [
+    "http://127.0.0.1:5000/hooks",
+    "http://127.1:5000/",
+    "http://2130706433/",  # 127.0.0.1 written as one number
+    "http://localhost/hooks",
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata (link-local)
+    "http://10.1.2.3/",
+    "http://172.16.0.1/",
+    "http://192.168.0.10:8080/",
+    "http://100.64.0.1/",  # shared address space (carrier-grade NAT)
+    "http://0.0.0.0:5000/",
+    "http://224.0.0.251/",  # multicast
+    "http://240.0.0.1/",  # reserved
+    "http://255.255.255.255/",
+    "http://[::1]:5000/",
+    "http://[::ffff:127.0.0.1]/",  # IPv4-mapped loopback
+    "http://[fe80::1]/",
+    "http://[fc00::1]/",
+    "http://[::]/",
+    "http://[ff02::1]/",
+]
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Names under `.test` resolve to what the test puts in the returned dict (a list of
+    addresses, or a callable giving one per lookup); no query leaves the machine. Every
+    other name, and every address, resolves as usual."""
+    answers: dict = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        name = (host.decode() if isinstance(host, bytes) else host or "").rstrip(".")
+        if not name.endswith(".test"):
+            return real(host, port, family, type, proto, flags)
+        found = answers.get(name)
+        addresses = found() if callable(found) else found
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        port = int(port or 0)
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port))
+            for a in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+def webhook_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(WebhookSubscription))
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+def test_internal_addresses_are_refused_when_subscribing(app, office_admin, exam_activity, url):
+    admin = office_admin(exam_activity())
+    response = admin.post(
+        "/api/v1/admin/webhooks", json={"name": "x", "url": url, "events": ["attempt.graded"]}
+    )
+    assert response.status_code == 422, response.json
+    assert "alamat publik" in response.json["error"]["details"]["url"]
+    assert webhook_count(app) == 0
+
+
+def test_the_page_form_refuses_internal_addresses_too(app, office_admin, exam_activity):
+    admin = office_admin(exam_activity())
+    response = admin.submit_form(
+        "/admin/webhook",
+        {
+            "name": "Metadata",
+            "url": "http://169.254.169.254/latest/meta-data/",
+            "events": ["attempt.graded"],
+        },
+    )
+    assert response.status_code == 422
+    assert "alamat publik" in response.get_data(as_text=True)
+    assert webhook_count(app) == 0
+
+
+def test_every_resolved_address_of_a_name_must_be_public(
+    app, office_admin, exam_activity, fake_dns
+):
+    admin = office_admin(exam_activity())
+    fake_dns["mixed.example.test"] = [PUBLIC, "10.0.0.7"]
+    fake_dns["public.example.test"] = [PUBLIC, "2606:4700::1111"]
+
+    def post(url):
+        return admin.post(
+            "/api/v1/admin/webhooks", json={"name": "x", "url": url, "events": ["attempt.graded"]}
+        )
+
+    refused = post("https://mixed.example.test/hooks")
+    assert refused.status_code == 422
+    assert "alamat publik" in refused.json["error"]["details"]["url"]
+    unknown = post("https://nobody.example.test/hooks")  # does not resolve
+    assert unknown.status_code == 422
+    assert "tidak dapat ditemukan" in unknown.json["error"]["details"]["url"]
+    assert post("https://public.example.test/hooks").status_code == 201  # never called here
+    assert webhook_count(app) == 1
+
+
+def test_a_name_that_re_resolves_to_an_internal_address_is_not_called(
+    app, receiver, office_admin, exam_activity, graded_attempt, fake_dns
+):
+    """DNS rebinding: public when subscribed, 127.0.0.1 when the worker delivers."""
+    activity_id = exam_activity()
+    port = receiver.url.split(":")[2].split("/")[0]
+    fake_dns["rebind.example.test"] = [PUBLIC]
+    subscribe(office_admin(activity_id), f"http://rebind.example.test:{port}/hooks")
+    fake_dns["rebind.example.test"] = ["127.0.0.1"]
+    graded_attempt(activity_id)
+
+    assert deliver_due(app) == 1
+    assert receiver.requests == []
+    row = delivery_row(app)
+    assert (row.last_status, row.last_error) == (None, "address not allowed")
+    assert row.next_attempt_at is not None  # retried: the name may point elsewhere later
+
+
+def test_stored_internal_urls_are_checked_again_at_delivery(
+    app, receiver, office_admin, exam_activity, graded_attempt, monkeypatch
+):
+    """A subscription made while the operator allowed 127.0.0.1 is not called once the
+    allowance is gone (and the same holds for rows stored before the check existed)."""
+    activity_id = exam_activity()
+    subscribe(office_admin(activity_id), receiver.url)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", [])
+    graded_attempt(activity_id)
+    assert deliver_due(app) == 1
+    assert receiver.requests == []
+    assert delivery_row(app).last_error == "address not allowed"
+
+
+def test_the_allow_list_names_hosts_and_optionally_ports(
+    app, office_admin, exam_activity, allow_webhook_hosts
+):
+    admin = office_admin(exam_activity())
+    allow_webhook_hosts("localhost:8080", "LOCALHOST.:8443", "10.0.0.5")
+
+    def status(url):
+        return admin.post(
+            "/api/v1/admin/webhooks", json={"name": "x", "url": url, "events": ["attempt.graded"]}
+        ).status_code
+
+    assert status("http://localhost:8080/hooks") == 201
+    assert status("https://localhost:8443/hooks") == 201
+    assert status("http://localhost:8081/hooks") == 422  # another port
+    assert status("http://localhost/hooks") == 422  # port 80
+    assert status("http://10.0.0.5:1234/x") == 201  # no port given: any port
+    assert status("http://10.0.0.6/x") == 422
+
+
+def test_the_allow_list_is_read_from_the_environment(tmp_path):
+    environ = {"WEBHOOK_ALLOWED_HOSTS": " hooks.internal:8443, 127.0.0.1 ,,[::1]:9000 "}
+    config = Config.from_env(tmp_path, environ)
+    assert config.WEBHOOK_ALLOWED_HOSTS == ["hooks.internal:8443", "127.0.0.1", "[::1]:9000"]
+    assert Config.from_env(tmp_path, {}).WEBHOOK_ALLOWED_HOSTS == []
+
+
+def test_delivery_connects_to_the_address_it_checked(
+    app, receiver, office_admin, exam_activity, graded_attempt, fake_dns, allow_webhook_hosts
+):
+    """One lookup per try, and the connection goes to its answer (the name is not looked
+    up again by the HTTP client), with the name in the Host header."""
+    activity_id = exam_activity()
+    port = receiver.url.split(":")[2].split("/")[0]
+    allow_webhook_hosts(f"receiver.example.test:{port}")
+    fake_dns["receiver.example.test"] = ["127.0.0.1"]
+    subscribe(office_admin(activity_id), f"http://receiver.example.test:{port}/hooks")
+    graded_attempt(activity_id)
+    # From now on the first lookup answers 127.0.0.1, every later one 127.0.0.2 (where
+    # nothing listens): a client that looked the name up again would miss the receiver.
+    answers = iter([["127.0.0.1"]])
+    fake_dns["receiver.example.test"] = lambda: next(answers, ["127.0.0.2"])
+    assert deliver_due(app) == 1
+    [request] = receiver.wait_for(1)
+    assert request.headers["Host"] == f"receiver.example.test:{port}"
+    assert delivery_row(app).delivered_at is not None
+
+
+def test_redirects_are_not_followed(app, receiver, office_admin, exam_activity, graded_attempt):
+    activity_id = exam_activity()
+    subscribe(office_admin(activity_id), receiver.url)
+    receiver.statuses = [307]
+    receiver.headers = {"Location": receiver.url.replace("/hooks", "/elsewhere")}
+    graded_attempt(activity_id)
+    assert deliver_due(app) == 1
+    assert len(receiver.requests) == 1
+    row = delivery_row(app)
+    assert (row.last_status, row.last_error) == (307, "HTTP 307")
+    assert row.next_attempt_at is not None

@@ -302,6 +302,9 @@ def test_document_download_is_an_audited_attachment(app, office_x, submitted, lo
     assert response.data == b"%PDF-1.4 uji"
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.headers["Cache-Control"] == "no-store"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "sandbox" in policy
     [event] = audit_events(app, "download_document")
     assert (event.actor_id, event.object_id, event.details) == (
         office_x.admin.id,

@@ -140,6 +140,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     # Status codes to answer, in order; the last one repeats.
     statuses: list[int] = field(default_factory=lambda: [200])
+    # Extra response headers (e.g. a Location for a redirect).
+    headers: dict[str, str] = field(default_factory=dict)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
@@ -149,8 +151,23 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A small HTTP server in a thread that records every POST and answers `statuses`."""
+def allow_webhook_hosts(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Add `host[:port]` entries to the operator's WEBHOOK_ALLOWED_HOSTS for one test:
+    webhooks to internal addresses (such as a receiver on 127.0.0.1) are refused otherwise."""
+
+    def allow(*hosts: str) -> None:
+        current = list(app.config.get("WEBHOOK_ALLOWED_HOSTS") or [])
+        monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", [*current, *hosts])
+
+    return allow
+
+
+@pytest.fixture
+def receiver(allow_webhook_hosts: Callable[..., None]) -> Iterator[Receiver]:
+    """A small HTTP server in a thread that records every POST and answers `statuses`.
+
+    127.0.0.1 is allowed as a webhook host for the test, on any port: some tests put
+    the tests' TCP proxy (another port) in front of the receiver."""
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -161,6 +178,8 @@ def receiver() -> Iterator[Receiver]:
                 state.requests.append(Received(dict(self.headers.items()), body))
                 state.arrived.notify_all()
             self.send_response(status)
+            for name, value in state.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -169,6 +188,7 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    allow_webhook_hosts("127.0.0.1")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
