@@ -55,6 +55,8 @@ class AttemptRow:
     deadline: datetime | None
     finish_reason: str | None
     graded_at: datetime | None
+    finished_at: datetime | None = None
+    grading_version: int = 0
 
 
 # --- registration -------------------------------------------------------------------
@@ -158,6 +160,8 @@ def attempts_of(session_ids: Iterable[int]) -> list[AttemptRow]:
                 Attempt.deadline,
                 Attempt.finish_reason,
                 Attempt.graded_at,
+                Attempt.finished_at,
+                Attempt.grading_version,
             ).where(Attempt.session_id.in_(list(session_ids)))
         ).all()
     return [AttemptRow(*row) for row in rows]
@@ -203,7 +207,12 @@ def check_answers(acks: Mapping[str, Mapping[str, list[Any]]]) -> Check:
 
 
 def wait_until_graded(session_ids: list[int], timeout: float) -> Check:
-    """Every attempt finished and graded; time-outs by the worker soon after their deadline."""
+    """Every attempt finished and graded once; a time-out finished at its deadline.
+
+    `timeout` only bounds the wait, which ends as soon as the last attempt is graded.
+    How late the worker graded the time-outs is reported in the service's own clock
+    (graded_at - deadline), not in the wall time of this process.
+    """
     ends = time.monotonic() + timeout
     while True:
         attempts = [a for a in attempts_of(session_ids) if a.started_at is not None]
@@ -212,6 +221,9 @@ def wait_until_graded(session_ids: list[int], timeout: float) -> Check:
             break
         time.sleep(1)
     timed_out = [a for a in attempts if a.finish_reason == "time_over" and a.graded_at]
+    # A time-out ends at the deadline, not when the worker came round; grading is once.
+    misdated = [a.id for a in timed_out if a.finished_at != a.deadline]
+    regraded = [a.id for a in attempts if a.graded_at and a.grading_version != 1]
     late = max(
         (
             (a.graded_at - a.deadline).total_seconds()
@@ -222,10 +234,11 @@ def wait_until_graded(session_ids: list[int], timeout: float) -> Check:
     )
     return Check(
         "every attempt finished and graded",
-        bool(attempts) and not pending,
+        bool(attempts) and not pending and not misdated and not regraded,
         f"{len(attempts) - len(pending)}/{len(attempts)} graded "
         f"({len(attempts) - len(timed_out)} submitted, {len(timed_out)} timed out, graded at "
-        f"most {late:.1f} s after the deadline)",
+        f"most {late:.1f} s after the deadline); time-outs not finished at their deadline: "
+        f"{misdated}; graded more than once: {regraded}",
     )
 
 

@@ -33,7 +33,7 @@ from exam_service.scheduling.models import TestSession
 from tests.support.accounts import PASSWORD, png_bytes, profile_payload
 from tests.support.clients import csrf_from
 from tests.support.exam import BLUEPRINT, QUESTION_COUNT, add_bank
-from tests.support.live import ROOT, _free_port, server_env
+from tests.support.live import ROOT, SERVER_START_SECONDS, _free_port, server_env
 from tests.support.mail import body_text, only_mail
 
 TRACE_MARKERS = ("Traceback", "secret-marker", "RuntimeError", "Werkzeug Debugger", "__debugger__")
@@ -568,7 +568,7 @@ def logged_server(serve) -> LoggedServer:
 
 
 def _wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SERVER_START_SECONDS
     while True:
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:

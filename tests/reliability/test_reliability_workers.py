@@ -24,6 +24,7 @@ from exam_service.exam import live, service
 from exam_service.exam.models import Answer, Attempt, AttemptStatus, FinishReason
 from exam_service.extensions import db, redis_store
 from tests.support.faults import (
+    START_SECONDS,
     Acknowledged,
     is_postgres,
     lock_waiters,
@@ -151,8 +152,9 @@ def test_finishing_worker_killed_mid_finishing_grades_every_attempt_once(app, fi
         return all(score is not None and score > soon_ms for score in scores)
 
     with table_locked(url, "answers"):
-        [doomed] = finishing_workers(1, seconds=60)
-        wait_until(all_claimed, 30, "the first worker to claim the due attempts")
+        # The bounds below include the worker process's start-up (seconds on a busy machine).
+        [doomed] = finishing_workers(1, seconds=START_SECONDS + 60)
+        wait_until(all_claimed, START_SECONDS + 30, "the first worker to claim the due attempts")
         if is_postgres(url):
             wait_until(lambda: lock_waiters(url) >= 1, 10, "the worker to be mid-finishing")
         else:
@@ -160,14 +162,17 @@ def test_finishing_worker_killed_mid_finishing_grades_every_attempt_once(app, fi
         doomed.kill()
         doomed.wait(timeout=10)
 
-    finishing_workers(1, seconds=30)  # the claims are leased: its database sweep finds them
+    # The claims are leased: its database sweep (on its first tick) finds them.
+    finishing_workers(1, seconds=START_SECONDS + 30)
 
     def all_finished() -> bool:
         with app.app_context():
             statuses = db.session.scalars(db.select(Attempt.status)).all()
             return set(statuses) == {AttemptStatus.FINISHED}
 
-    wait_until(all_finished, 20, "the second worker to finish every attempt", step=0.2)
+    wait_until(
+        all_finished, START_SECONDS + 20, "the second worker to finish every attempt", step=0.2
+    )
     with app.app_context():
         for attempt in db.session.scalars(db.select(Attempt)):
             assert attempt.finish_reason == FinishReason.TIME_OVER

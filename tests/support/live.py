@@ -21,6 +21,12 @@ from flask import Flask
 from exam_service.extensions import redis_store
 
 ROOT = Path(__file__).resolve().parents[2]
+# Upper bounds on a process's start-up, not expectations: the waits below return as soon
+# as the process says it is ready (gunicorn answers /healthz; the finishing worker has
+# ticked), so a quiet machine never waits for them. On a busy one (load average 10 on
+# two cores) importing the app alone took 11-30 s.
+SERVER_START_SECONDS = 120.0
+WORKER_START_SECONDS = 120.0
 
 
 @dataclass
@@ -87,7 +93,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         env=server_env(app),
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SERVER_START_SECONDS
     while True:
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -104,3 +110,45 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def start_finishing_workers(
+    app: Flask, count: int = 1, poll: float = 0.2, **env: str
+) -> list[subprocess.Popen]:
+    """`count` `flask worker` processes on the tests' back ends, returned once ready.
+
+    Ready means a worker has ticked: on a tick that finds the Redis key `exam:epoch`
+    missing the worker sets it, so the key is removed first (the worker then rebuilds
+    the deadline schedule from the database, which loses nothing). The processes are
+    started together, so the others are booting alongside the first. A test that
+    measures how late the worker finishes an attempt starts it this way, before the
+    attempt, so that the worker's own start-up is not counted as lateness.
+    """
+    from exam_service.exam import live
+
+    redis_store.client.delete(live.EPOCH_KEY)
+    command = [sys.executable, "-m", "flask", "--app", "exam_service", "worker"]
+    command += ["--poll", str(poll)]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=server_env(app, **env)) for _ in range(count)
+    ]
+    ends = time.monotonic() + WORKER_START_SECONDS
+    while not redis_store.client.exists(live.EPOCH_KEY):
+        if time.monotonic() > ends or any(p.poll() is not None for p in processes):
+            for process in processes:
+                stop_process(process)
+            raise RuntimeError("the finishing worker did not start")
+        time.sleep(0.1)
+    return processes
+
+
+def stop_process(process: subprocess.Popen, seconds: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `seconds`."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
