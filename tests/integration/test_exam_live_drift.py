@@ -14,13 +14,11 @@ from datetime import datetime, timedelta
 import pytest
 import redis
 
-from exam_service.accounts.models import Office, Role
 from exam_service.clock import utcnow
 from exam_service.exam import live
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
 from exam_service.exam.worker import FinishingWorker
 from exam_service.extensions import db, redis_store
-from exam_service.recruitment.models import Activity
 from exam_service.scheduling.models import TestSession
 from tests.support.faults import wait_until
 
@@ -35,16 +33,9 @@ def short_grace(app):
 
 
 @pytest.fixture
-def office_admin(app, make_user, login):
+def office_admin(login, activity_admin):
     """A logged-in admin of the office that owns `activity_id`."""
-
-    def make(activity_id: int):
-        with app.app_context():
-            office = db.session.get(Office, db.session.get(Activity, activity_id).office_id)
-            db.session.expunge(office)
-        return login(make_user(Role.ADMIN, office=office))
-
-    return make
+    return lambda activity_id: login(activity_admin(activity_id))
 
 
 def save(client, position: int, choice: str, seq: int):

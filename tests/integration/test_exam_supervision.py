@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from exam_service.accounts.models import Office, Role
+from exam_service.accounts.models import Role
 from exam_service.audit import AuditEvent
 from exam_service.exam.models import Attempt
 from exam_service.extensions import db
-from exam_service.recruitment.models import Activity
 
 
 @pytest.fixture
-def session_admin(app, make_user, login):
-    """An admin of the office that owns `activity_id`."""
-
-    def make(activity_id: int):
-        with app.app_context():
-            office = db.session.get(Office, db.session.get(Activity, activity_id).office_id)
-            db.session.expunge(office)
-        return login(make_user(Role.ADMIN, office=office))
-
-    return make
+def session_admin(login, activity_admin):
+    """A logged-in admin of the office that owns `activity_id`."""
+    return lambda activity_id: login(activity_admin(activity_id))
 
 
 def test_extension_moves_the_deadline_and_the_next_save_reports_it(

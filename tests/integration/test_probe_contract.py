@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from exam_service.clock import utcnow
 from exam_service.exam.models import Answer
 from exam_service.extensions import db
 from exam_service.feeds.dispatcher import ResultsDispatcher
+from tests.support.feeds import schedule_quota_selection
 
 SPEC = "/api/v1/openapi.json"
 # The answer gate in Redis (Lua) compares numbers as doubles: exact up to 2^53 - 1.
@@ -100,11 +100,7 @@ def scheduled(app, login, activity_admin, exam_activity, scored_attempt):
     ani = scored_attempt(activity_id, {"hitung": ("3", "3")}, full_name="Ani Lestari")
     budi = scored_attempt(activity_id, {"hitung": ("1", "3")}, full_name="Budi Santoso")
     admin = login(activity_admin(activity_id))
-    base = f"/api/v1/admin/activities/{activity_id}/selection"
-    assert admin.put(base, json={"method": "quota", "quota": 1}).status_code == 200
-    at = utcnow() + timedelta(days=5)
-    response = admin.post(f"{base}/schedule", json={"announcement_at": at.isoformat()})
-    assert response.status_code == 200, response.json
+    _, at = schedule_quota_selection(admin, activity_id)
     return {"activity_id": activity_id, "ani": login(ani.user), "budi": login(budi.user), "at": at}
 
 

@@ -15,6 +15,7 @@ from exam_service.feeds.dispatcher import ResultsDispatcher
 from exam_service.feeds.models import OutboxEvent
 from exam_service.recruitment import selection
 from exam_service.recruitment.models import Activity, Application
+from tests.support.feeds import schedule_quota_selection
 
 FULL_NIK = re.compile(r"\b\d{16}\b")
 
@@ -28,11 +29,7 @@ def scheduled(app, login, activity_admin, exam_activity, scored_attempt, book_ca
     budi = scored_attempt(activity_id, {"hitung": ("1", "3")}, full_name="Budi Santoso")
     absent = book_candidate(activity_id)
     admin = login(activity_admin(activity_id))
-    base = f"/api/v1/admin/activities/{activity_id}/selection"
-    assert admin.put(base, json={"method": "quota", "quota": 1}).status_code == 200
-    at = utcnow() + timedelta(days=5)
-    response = admin.post(f"{base}/schedule", json={"announcement_at": at.isoformat()})
-    assert response.status_code == 200, response.json
+    response, _ = schedule_quota_selection(admin, activity_id)
     assert response.json["scheduled"] is True
     with app.app_context():
         announcement_at = db.session.get_one(Activity, activity_id).announcement_at

@@ -121,6 +121,17 @@ def activity_admin(app: Flask, make_user) -> Callable[[int], User]:
     return make
 
 
+def schedule_quota_selection(admin: Any, activity_id: int, quota: int = 1, days: int = 5):
+    """The final selection by quota (the best `quota` pass), announced `days` from now
+    through the admin API; returns the schedule response and the announcement time."""
+    base = f"/api/v1/admin/activities/{activity_id}/selection"
+    assert admin.put(base, json={"method": "quota", "quota": quota}).status_code == 200
+    at = utcnow() + timedelta(days=days)
+    response = admin.post(f"{base}/schedule", json={"announcement_at": at.isoformat()})
+    assert response.status_code == 200, response.json
+    return response, at
+
+
 # --- a webhook receiver on 127.0.0.1 ------------------------------------------------------------
 
 
