@@ -30,6 +30,7 @@ from .accounts.service import create_user
 from .authoring.models import Category, QuestionStatus
 from .authoring.service import add_question, ensure_categories
 from .clock import utcnow
+from .exam.models import Attempt, AttemptStatus
 from .extensions import db
 from .recruitment.models import Activity, Application, ApplicationStatus
 from .scheduling.models import Booking, TestSession
@@ -64,6 +65,7 @@ def seed() -> list[tuple[str, str, str]]:
     _, test = _activities(office, blueprint)
     statuses = [ApplicationStatus.ACCEPTED, ApplicationStatus.ACCEPTED, ApplicationStatus.SUBMITTED]
     sessions = _sessions(test)
+    _open_now(sessions[0])
     for n, ((email, name, nik, born, gender), status) in enumerate(
         zip(CANDIDATES, statuses, strict=True)
     ):
@@ -183,6 +185,21 @@ def _sessions(activity: Activity) -> list[TestSession]:
         sessions.append(session)
     db.session.flush()
     return sessions
+
+
+def _open_now(session: TestSession) -> None:
+    """Keep the demo's first session open for a first start at every `make run`: until
+    someone has begun a test in it, it starts now (late entry would otherwise close it
+    `LATE_ENTRY_SECONDS` after the first seeding)."""
+    started = db.session.scalar(
+        db.select(Attempt.id).where(
+            Attempt.session_id == session.id, Attempt.status != AttemptStatus.READY
+        )
+    )
+    if started is None:
+        length = session.ends_at - session.starts_at
+        session.starts_at = utcnow().replace(second=0, microsecond=0)
+        session.ends_at = session.starts_at + length
 
 
 def _profile(user: User, nik: str, born: date, gender: Gender, office: Office) -> None:
