@@ -10,7 +10,6 @@ from typing import Any
 from flask_openapi3 import Info, OpenAPI
 
 from . import models  # noqa: F401  (registers every table)
-from .api import refuse_deeply_nested_json, refuse_nul_characters
 from .auth import init_auth
 from .commands import register_commands
 from .config import Config
@@ -61,12 +60,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     init_security(app)
     init_observability(app)
     register_error_handlers(app)
-    # Malformed input is refused before any view: ids outside the columns' range in
-    # page paths (`<id:...>`, before the routes that use it), over-nested JSON,
-    # NUL characters (no text column of PostgreSQL stores one).
+    # Ids outside the columns' range in page paths match no route (`<id:...>`,
+    # registered before the routes that use it); other malformed input is refused
+    # by security._refuse_malformed_input.
     app.url_map.converters["id"] = IdConverter
-    app.before_request(refuse_deeply_nested_json)
-    app.before_request(refuse_nul_characters)
     register_blueprints(app)
     register_template_helpers(app)
     register_commands(app)

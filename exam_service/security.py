@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, abort, request
+from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .errors import ServiceError
 from .extensions import talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -17,10 +21,25 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+# The CSP of a download (any attachment: documents, exports): nothing may load or
+# run, and a browser that renders the file anyway puts it in a sandbox with an
+# opaque origin, without script, forms or plugins.
+ATTACHMENT_CSP = (
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
+)
+
+# No body of ours nests deeper than a few levels (a blueprint: 3). Python's json
+# parser recurses once per level, so `"[" * 100000` ends in a RecursionError (a
+# 500) inside `request.get_json`, which only turns ValueError into a 400.
+MAX_JSON_DEPTH = 64
+# A JSON string (escapes included) or one bracket: brackets inside strings are text.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 def init_security(app: Flask) -> None:
     behind_tls = app.config["SESSION_COOKIE_SECURE"]
+    # Registered before talisman's, so it runs after it: talisman writes the page CSP.
+    app.after_request(_sandbox_attachments)
     talisman.init_app(
         app,
         force_https=False,  # TLS is terminated by the reverse proxy
@@ -38,16 +57,60 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.after_request(_no_store_for_dynamic_responses)
     # Before every other hook, the CSRF check included (it was registered earlier).
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_form_fields)
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_input)
 
 
-def _refuse_nameless_form_fields() -> None:
-    """A multipart part without a name lands in request.form under the key None, on
-    which flask-wtf's CSRF check crashes (a 500): the request is malformed, so 400."""
+def _refuse_malformed_input() -> None:
+    """Input no view can take is refused before any view, pages and API alike (the
+    query string, the form and a JSON body are each read once):
+
+    - a multipart part without a name lands in request.form under the key None, on
+      which flask-wtf's CSRF check crashes (a 500): 400;
+    - a NUL character: PostgreSQL stores none in a text column, so one that reached
+      a statement was a 500: 400 `nul_character` (a JSON body can carry it only
+      escaped; a raw NUL is invalid JSON already);
+    - a JSON body, or a form field (flask-openapi3 reads each field of an API form
+      model as JSON first), nested deeper than MAX_JSON_DEPTH: 400 `json_too_deep`.
+    """
+    form = list(request.form.items(multi=True))
     if request.mimetype == "multipart/form-data" and (
         None in request.form or None in request.files
     ):
         abort(400)
+    texts = [value for _key, value in [*request.args.items(multi=True), *form]]
+    body = request.get_data(cache=True) if request.is_json else b""
+    if any("\x00" in text for text in texts) or b"\\u0000" in body:
+        raise ServiceError(
+            _("Data berisi karakter yang tidak diizinkan (NUL)."), code="nul_character", status=400
+        )
+    suspects = [body] if request.is_json else [value.encode() for _key, value in form]
+    if any(json_nesting_exceeds(data) for data in suspects):
+        raise ServiceError(_("Data JSON terlalu bertingkat."), code="json_too_deep", status=400)
+
+
+def json_nesting_exceeds(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text `data` opens more than `limit` arrays or objects inside
+    each other. A linear scan without recursion, done before any parser sees it."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # the usual case, at C speed
+    depth = 0
+    for token in _JSON_TOKEN.finditer(data):
+        first = token.group()[:1]
+        if first in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif first in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def _sandbox_attachments(response: Response) -> Response:
+    """Every download (a response sent as an attachment) gets ATTACHMENT_CSP instead
+    of the page CSP, whichever view sent it."""
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
+    return response
 
 
 def _no_store_for_dynamic_responses(response: Response) -> Response:

@@ -17,9 +17,9 @@ and actions other than "go to a page" or "open an http(s)/mailto link" are
 removed. The result is read back and checked once more; a PDF that still has
 active content after that is refused.
 
-Downloads are attachments that no browser renders inline, caches or sniffs,
-and carry a CSP that forbids everything and sandboxes the response, should a
-browser ever render one anyway (`download_view`).
+Downloads are attachments that no browser renders inline, caches or sniffs;
+like every attachment they carry a CSP that forbids everything and sandboxes
+the response, should a browser ever render one anyway (`security.py`).
 
 Files live in UPLOAD_FOLDER (outside the web root) under random names chosen
 here; the client's file name is never used. A new file is written to a
@@ -37,10 +37,10 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 import filetype
 from flask import Response, current_app, send_file
@@ -53,7 +53,7 @@ from sqlalchemy import select
 from ..clock import utcnow
 from ..database import after_commit, after_rollback
 from ..errors import ServiceError
-from ..extensions import db, talisman
+from ..extensions import db
 from .models import Document, DocumentKind, User
 from .profiles import DOCUMENT_LABELS
 
@@ -82,30 +82,6 @@ ALLOWED_TYPES: dict[DocumentKind, tuple[str, ...]] = {
 # A CV or a diploma has a few pages; rewriting a PDF costs time per page.
 MAX_PDF_PAGES = 50
 _STORAGE_NAME = re.compile(r"[0-9a-f]{32}")
-
-# The CSP of a download: nothing may load or run, and a browser that renders the
-# file anyway (ignoring the attachment disposition) puts it in a sandbox with an
-# opaque origin, without script, forms or plugins.
-DOWNLOAD_CSP = {
-    "default-src": "'none'",
-    "base-uri": "'none'",
-    "form-action": "'none'",
-    "frame-ancestors": "'none'",
-    "sandbox": "",
-}
-
-F = TypeVar("F", bound=Callable)
-
-
-def download_view(view: F) -> F:
-    """Mark a view that sends a document (`send_document`): it gets `DOWNLOAD_CSP`.
-
-    Talisman writes the CSP header after every view, so a view's own header would
-    be overwritten; its per-view options are how a view gets another policy. Put
-    this decorator directly above the `def` (below the route and the auth
-    decorators, which copy the mark onto their wrappers).
-    """
-    return talisman(content_security_policy=DOWNLOAD_CSP)(view)
 
 
 def allowed_types(kind: DocumentKind | None) -> tuple[str, ...]:
@@ -533,10 +509,7 @@ def stored_path(storage_name: str) -> Path | None:
 
 
 def send_document(stored: StoredFile) -> Response:
-    """Send a document as a download that no browser renders inline or caches.
-
-    The view that returns it carries `@download_view`, for the sandboxing CSP.
-    """
+    """Send a document as a download that no browser renders inline or caches."""
     response = send_file(
         stored.path,
         mimetype=stored.content_type,

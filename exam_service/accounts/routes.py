@@ -72,16 +72,9 @@ def _submitted_email() -> str:
     return service.normalize_email(email) if isinstance(email, str) else ""
 
 
-def _login_account_key() -> str:
-    return "login-account:" + _submitted_email()
-
-
-def _register_account_key() -> str:
-    return "register-account:" + _submitted_email()
-
-
-def _resend_account_key() -> str:
-    return "resend-account:" + _submitted_email()
+def _account_key() -> str:
+    """The key of the per-account limits (each limit's scope names its action)."""
+    return "account:" + _submitted_email()
 
 
 def _only_failed_logins(response: Response) -> bool:
@@ -106,7 +99,7 @@ def _action_limit(setting: str, scope: str, **options: Any) -> Any:
 login_account_limit = _action_limit(
     "LOGIN_RATE_LIMIT",
     "login-account",
-    key_func=_login_account_key,
+    key_func=_account_key,
     deduct_when=_only_failed_logins,
 )
 login_address_limit = _action_limit("LOGIN_ADDRESS_RATE_LIMIT", "login-address")
@@ -115,13 +108,11 @@ register_address_limit = _action_limit("REGISTER_RATE_LIMIT", "register-address"
 register_account_limit = _action_limit(
     "REGISTER_ACCOUNT_RATE_LIMIT",
     "register-account",
-    key_func=_register_account_key,
+    key_func=_account_key,
     deduct_when=_only_accepted,
 )
 resend_address_limit = _action_limit("RESEND_RATE_LIMIT", "resend-address")
-resend_account_limit = _action_limit(
-    "RESEND_RATE_LIMIT", "resend-account", key_func=_resend_account_key
-)
+resend_account_limit = _action_limit("RESEND_RATE_LIMIT", "resend-account", key_func=_account_key)
 
 
 def _upload_key() -> str:
@@ -274,7 +265,6 @@ def api_upload_document(path: DocumentPath, form: DocumentUpload) -> Response:
 @api.get("/me/documents/<kind>", responses=responses(200, None), security=SESSION_AUTH)
 @candidate_required
 @validate_request()
-@documents.download_view
 def api_download_document(path: DocumentPath) -> Response:
     """The candidate's own document, as an attachment that is never cached."""
     return documents.send_document(_own_document(path.kind))
@@ -472,7 +462,6 @@ def upload_document_page(kind: str) -> Any:
 
 @pages.route("/dokumen/<kind>/unduh")
 @candidate_required
-@documents.download_view
 def download_document_page(kind: str) -> Any:
     return documents.send_document(_own_document(_kind_or_404(kind)))
 

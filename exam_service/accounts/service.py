@@ -76,6 +76,14 @@ def normalize_email(email: str) -> str:
         return email.strip().lower()
 
 
+def checked_password_hash(password: str) -> str:
+    """The argon2 hash of a password that meets the rules; raises Invalid otherwise."""
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, details={"password": problem})
+    return hash_password(password)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -93,15 +101,12 @@ def create_user(
 ) -> User:
     """Create an account; raises Invalid for a bad password, IntegrityError for a taken e-mail.
 
-    `password_hash`, when given, is the caller's hash of `password` (made already).
+    `password_hash`, when given, is `checked_password_hash(password)` made already.
     """
-    problem = password_problem(password)
-    if problem:
-        raise Invalid(problem, details={"password": problem})
     now = utcnow()
     user = User(
         email=normalize_email(email),
-        password_hash=password_hash or hash_password(password),
+        password_hash=password_hash or checked_password_hash(password),
         full_name=full_name.strip(),
         role=role,
         office_id=office_id,
@@ -144,10 +149,7 @@ def register_candidate(email: str, password: str, full_name: str, consent: bool)
     if not consent:
         message = consent_required_message()
         raise Invalid(message, details={"consent": message})
-    problem = password_problem(password)
-    if problem:
-        raise Invalid(problem, details={"password": problem})
-    password_hash = hash_password(password)
+    password_hash = checked_password_hash(password)
     email = normalize_email(email)
     existing = db.session.scalar(db.select(User).where(User.email == email))
     if existing is not None:

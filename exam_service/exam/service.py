@@ -273,8 +273,10 @@ def saved_answers(attempt_id: int) -> dict[int, str]:
 
 
 def _publish_live_state(attempt: Attempt) -> None:
-    """Copy the attempt's live state to Redis once the transaction has committed."""
-    after_commit(_live_copy(attempt))
+    """Copy a just-started attempt's live state to Redis once the transaction has
+    committed. It has no answers yet (saves need a started attempt): a start storm
+    reads nothing more for it."""
+    after_commit(_live_copy(attempt, answers={}))
 
 
 def rebuild_live_state(attempt_id: int) -> None:
@@ -283,23 +285,27 @@ def rebuild_live_state(attempt_id: int) -> None:
     _live_copy(db.session.get_one(Attempt, attempt_id))()
 
 
-def _live_copy(attempt: Attempt) -> Callable[[], None]:
-    """Read the attempt's live state from the database now; the returned function writes it
-    to Redis. Call that only once what was read is committed, so that Redis never holds an
-    answer or a deadline the database could still roll back."""
+def _live_copy(
+    attempt: Attempt, answers: dict[int, tuple[int, str | None]] | None = None
+) -> Callable[[], None]:
+    """Read the attempt's live state from the database now (its stored answers unless
+    given); the returned function writes it to Redis. Call that only once what was
+    read is committed, so that Redis never holds an answer or a deadline the database
+    could still roll back."""
     attempt_id = attempt.id
     status = str(attempt.status)
     deadline_ms = live.to_ms(attempt.deadline) if attempt.deadline else 0
     due_ms = deadline_ms + int(_grace().total_seconds() * 1000)
     option_counts = [len(item.option_order) for item in attempt.items]
-    answers = {
-        position: (seq, choice)
-        for position, seq, choice in db.session.execute(
-            db.select(Answer.position, Answer.seq, Answer.choice).where(
-                Answer.attempt_id == attempt_id
+    if answers is None:
+        answers = {
+            position: (seq, choice)
+            for position, seq, choice in db.session.execute(
+                db.select(Answer.position, Answer.seq, Answer.choice).where(
+                    Answer.attempt_id == attempt_id
+                )
             )
-        )
-    }
+        }
 
     def write() -> None:
         live.load_state(attempt_id, status, deadline_ms, option_counts, answers)
@@ -312,11 +318,17 @@ def _live_copy(attempt: Attempt) -> Callable[[], None]:
 
 
 def repair_live_deadlines() -> int:
-    """Rebuild the Redis copy of every attempt whose live status or deadline disagrees
-    with the database (an extension or a finish whose Redis write was lost); the
-    worker's sweep calls this. Returns how many were repaired."""
+    """Rebuild the Redis copy of every extended attempt whose live status or deadline
+    disagrees with the database; the worker's sweep calls this. Returns how many were
+    repaired.
+
+    Only an extension moves a deadline after the start, so only extended attempts are
+    compared: a lost copy of a start leaves no keys (the next save rebuilds them), and
+    a lost copy of a finish only lets Redis allow what the database then refuses.
+    """
     expected = {
-        attempt_id: live.to_ms(deadline) for attempt_id, deadline in in_progress_deadlines()
+        attempt_id: live.to_ms(deadline)
+        for attempt_id, deadline in in_progress_deadlines(extended_only=True)
     }
     repaired = 0
     for attempt_id in live.drifted(expected):
@@ -520,15 +532,11 @@ def overdue_attempt_ids(now: datetime, limit: int = 500) -> list[int]:
     )
 
 
-def in_progress_deadlines() -> list[tuple[int, datetime]]:
-    return [
-        (attempt_id, deadline)
-        for attempt_id, deadline in db.session.execute(
-            db.select(Attempt.id, Attempt.deadline).where(
-                Attempt.status == AttemptStatus.IN_PROGRESS
-            )
-        )
-    ]
+def in_progress_deadlines(*, extended_only: bool = False) -> list[tuple[int, datetime]]:
+    conditions = [Attempt.status == AttemptStatus.IN_PROGRESS]
+    if extended_only:
+        conditions.append(Attempt.extension_seconds > 0)
+    return list(db.session.execute(db.select(Attempt.id, Attempt.deadline).where(*conditions)))
 
 
 def _finish(

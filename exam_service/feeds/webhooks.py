@@ -153,9 +153,8 @@ class Target:
 
 
 def allowed_hosts() -> frozenset[AllowedHost]:
-    """The operator's WEBHOOK_ALLOWED_HOSTS (a list, or a comma-separated string)."""
-    value = current_app.config.get("WEBHOOK_ALLOWED_HOSTS") or []
-    entries = value.split(",") if isinstance(value, str) else value
+    """The operator's WEBHOOK_ALLOWED_HOSTS (config.py splits the setting's list)."""
+    entries = current_app.config["WEBHOOK_ALLOWED_HOSTS"]
     return frozenset(host for entry in entries if (host := _allowed_host(entry)) is not None)
 
 

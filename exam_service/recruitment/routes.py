@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
 
-from ..accounts.documents import download_view, send_document
+from ..accounts.documents import send_document
 from ..accounts.models import Document, Profile, User
 from ..accounts.profiles import DOCUMENT_LABELS
 from ..api import SESSION_AUTH, api_blueprint, json_response, responses
@@ -272,7 +272,6 @@ def api_admin_application(path: ApplicationPath) -> Response:
 )
 @admin_required
 @validate_request()
-@download_view
 def api_admin_document(path: ApplicationDocumentPath) -> Response:
     """The file itself, as an attachment (audited)."""
     return send_document(service.admin_document(current_user, path.application_id, path.kind))
@@ -463,6 +462,5 @@ def admin_application(application_id: int) -> Any:
 
 @pages.route("/admin/lamaran/<id:application_id>/dokumen/<kind>")
 @admin_required
-@download_view
 def admin_document(application_id: int, kind: str) -> Response:
     return send_document(service.admin_document(current_user, application_id, kind))

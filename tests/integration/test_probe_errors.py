@@ -25,10 +25,10 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from exam_service import create_app
 from exam_service.accounts.models import Role
-from exam_service.api import json_nesting_exceeds
-from exam_service.extensions import db, redis_store
+from exam_service.extensions import db, limiter, redis_store
 from exam_service.feeds.keys import PII_READ, RESULTS_READ
 from exam_service.path_params import IdConverter
+from exam_service.security import json_nesting_exceeds
 from tests.support.accounts import PASSWORD
 from tests.support.clients import ApiClient
 from tests.support.feeds import bearer
@@ -58,7 +58,12 @@ _ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 @pytest.fixture
 def probe_app(app: Flask, test_config: dict) -> Iterator[Flask]:
     """A production-like app (no TESTING, no rate limits that would hide a 500 behind
-    a 429) on the session's database and Redis; `app` empties the tables afterwards."""
+    a 429) on the session's database and Redis; `app` empties the tables afterwards.
+
+    The limiter is one object shared by every app, and `RATELIMIT_ENABLED` switches it
+    off for all of them: it is switched back on afterwards, or the rate-limit tests
+    that run later would see no 429."""
+    limits_enabled = limiter.enabled
     fresh = create_app(
         {
             **test_config,
@@ -69,6 +74,7 @@ def probe_app(app: Flask, test_config: dict) -> Iterator[Flask]:
         }
     )
     yield fresh
+    limiter.enabled = limits_enabled
     with fresh.app_context():
         db.engine.dispose()
 
