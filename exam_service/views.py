@@ -49,6 +49,8 @@ NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
     Role.ADMIN: [
         ("recruitment.admin_activities", _l("Kegiatan")),
         ("recruitment.admin_applications", _l("Seleksi administrasi")),
+        ("feeds.admin_webhooks", _l("Webhook")),
+        ("feeds.admin_api_keys", _l("Kunci API")),
     ],
     Role.AUTHOR: [
         ("authoring.question_list", _l("Bank soal")),

@@ -252,3 +252,21 @@ def test_create_page_shows_the_broken_rule_on_its_field(app, admin):
 def test_edit_page_of_another_office_is_not_found(admin, make_office, make_activity):
     other = make_activity(make_office())
     assert admin.get(f"/admin/kegiatan/{other}/ubah").status_code == 404
+
+
+def test_every_page_of_an_activity_is_linked_from_the_menu(office, admin, make_activity):
+    """Results, the final selection and the feeds' pages were reachable only by typing
+    their URLs; the menu and the activity list now lead to each (issue 14 builds the
+    activity's own home page)."""
+    activity_id = make_activity(office)
+    page = admin.get("/admin/kegiatan").get_data(as_text=True)
+
+    for path in (
+        f"/admin/kegiatan/{activity_id}/hasil",
+        f"/admin/kegiatan/{activity_id}/seleksi-akhir",
+        f"/admin/kegiatan/{activity_id}/sesi",
+        "/admin/webhook",
+        "/admin/kunci-api",
+    ):
+        assert f'href="{path}"' in page, path
+        assert admin.get(path).status_code == 200, path
