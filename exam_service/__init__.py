@@ -10,15 +10,15 @@ from typing import Any
 from flask_openapi3 import Info, OpenAPI
 
 from . import models  # noqa: F401  (registers every table)
-from .auth import init_auth
+from .accounts.auth import init_auth
 from .commands import register_commands
-from .config import Config
-from .database import configure_sqlite
-from .errors import register_error_handlers, validation_error_response
-from .extensions import babel, csrf, db, limiter, migrate, redis_store
-from .observability import init_observability
-from .path_params import IdConverter
-from .security import init_security
+from .core.config import Config
+from .core.database import configure_sqlite
+from .core.errors import register_error_handlers, validation_error_response
+from .core.extensions import babel, csrf, db, limiter, migrate, redis_store
+from .core.observability import init_observability
+from .core.path_params import IdConverter
+from .core.security import init_security
 from .views import register_blueprints, register_template_helpers
 
 API_SECURITY_SCHEMES = {

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .accounts.models import Office, Role
 from .accounts.service import create_user
-from .errors import ServiceError
-from .extensions import db
+from .core.errors import ServiceError
+from .core.extensions import db
 
 
 def register_commands(app: Flask) -> None:
@@ -167,7 +167,7 @@ def purge_documents_command(activity_id: int, dry_run: bool) -> None:
     """Delete the stored documents of an activity's applicants after the retention period
     (DOCUMENT_RETENTION_DAYS after the final announcement). Applicants still taking part
     in another activity keep theirs. Prints counts only."""
-    from .accounts.retention import purge_documents
+    from .privacy.retention import purge_documents
 
     try:
         report = purge_documents(activity_id, dry_run=dry_run)

@@ -29,9 +29,9 @@ from .accounts.passwords import hash_password
 from .accounts.service import create_user
 from .authoring.models import Category, QuestionStatus
 from .authoring.service import add_question, ensure_categories
-from .clock import utcnow
+from .core.clock import utcnow
+from .core.extensions import db
 from .exam.models import Attempt, AttemptStatus
-from .extensions import db
 from .recruitment.models import Activity, Application, ApplicationStatus
 from .scheduling.models import Booking, TestSession
 

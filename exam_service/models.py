@@ -1,13 +1,13 @@
 """Imports every domain's models, so that SQLAlchemy and Alembic know all tables."""
 
 from .accounts import models as accounts_models
-from .audit import AuditEvent
 from .authoring import models as authoring_models
+from .core.audit import AuditEvent
 from .exam import models as exam_models
 from .feeds import models as feeds_models
 from .recruitment import models as recruitment_models
-from .recruitment import selection_models
 from .scheduling import models as scheduling_models
+from .selection import models as selection_models
 
 __all__ = [
     "AuditEvent",

@@ -17,22 +17,22 @@ from .accounts.routes import api as accounts_api
 from .accounts.routes import pages as accounts_pages
 from .authoring.routes import api as authoring_api
 from .authoring.routes import pages as authoring_pages
-from .authoring.statistics_routes import api as item_stats_api
-from .authoring.statistics_routes import pages as item_stats_pages
-from .authoring.transfer_routes import api as authoring_transfer_api
-from .authoring.transfer_routes import pages as authoring_transfer_pages
-from .clock import format_wib
+from .authoring.transfer.routes import api as authoring_transfer_api
+from .authoring.transfer.routes import pages as authoring_transfer_pages
+from .core.clock import format_wib
+from .core.extensions import db, redis_store
 from .exam.routes import api as exam_api
 from .exam.routes import pages as exam_pages
-from .extensions import db, redis_store
 from .feeds.routes import api as feeds_api
 from .feeds.routes import pages as feeds_pages
+from .item_analysis.routes import api as item_stats_api
+from .item_analysis.routes import pages as item_stats_pages
 from .recruitment.routes import api as recruitment_api
 from .recruitment.routes import pages as recruitment_pages
-from .recruitment.selection_routes import api as selection_api
-from .recruitment.selection_routes import pages as selection_pages
 from .scheduling.routes import api as scheduling_api
 from .scheduling.routes import pages as scheduling_pages
+from .selection.routes import api as selection_api
+from .selection.routes import pages as selection_pages
 
 main = Blueprint("main", __name__)
 

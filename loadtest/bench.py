@@ -580,7 +580,7 @@ SCENARIOS = ("registration", "booking", "start", "steady", "results", "throughpu
 
 
 def machine(app: Flask, workers: str, threads: str) -> dict[str, Any]:
-    from exam_service.extensions import db, redis_store
+    from exam_service.core.extensions import db, redis_store
 
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
@@ -707,7 +707,7 @@ def reset_backends(app: Flask) -> None:
     """An empty schema at the newest migration, and an empty Redis database."""
     from flask_migrate import upgrade
 
-    from exam_service.extensions import db, redis_store
+    from exam_service.core.extensions import db, redis_store
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

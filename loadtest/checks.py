@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func
 
 from exam_service.accounts.models import ActivationToken, User
+from exam_service.core.extensions import db, redis_store
 from exam_service.exam import live
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
-from exam_service.extensions import db, redis_store
 from exam_service.recruitment.models import Activity, Application
 from exam_service.scheduling.models import Booking, TestSession
 

@@ -39,9 +39,9 @@ from exam_service.accounts.passwords import hash_password
 from exam_service.accounts.service import create_user
 from exam_service.authoring.models import Category, QuestionStatus
 from exam_service.authoring.service import add_question, ensure_categories
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.exam import service as exam
-from exam_service.extensions import db
 from exam_service.recruitment.models import Application, ApplicationStatus
 from exam_service.recruitment.service import ActivityData, create_activity
 from exam_service.scheduling.models import Booking, TestSession

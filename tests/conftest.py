@@ -25,7 +25,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="exam-tests-"))
 os.environ.setdefault("EXAM_INSTANCE_PATH", str(_TMP / "instance"))
 
 from exam_service import create_app  # noqa: E402
-from exam_service.extensions import db, redis_store  # noqa: E402
+from exam_service.core.extensions import db, redis_store  # noqa: E402
 
 from .support.clients import ApiClient  # noqa: E402
 

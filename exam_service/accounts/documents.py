@@ -50,10 +50,10 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 from sqlalchemy import select
 
-from ..clock import utcnow
-from ..database import after_commit, after_rollback
-from ..errors import ServiceError
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.database import after_commit, after_rollback
+from ..core.errors import ServiceError
+from ..core.extensions import db
 from .models import Document, DocumentKind, User
 from .profiles import DOCUMENT_LABELS
 

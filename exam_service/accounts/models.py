@@ -9,9 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..database import UTCDateTime
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.database import UTCDateTime
+from ..core.extensions import db
 
 
 class Role(StrEnum):

@@ -20,7 +20,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..clock import WIB, utcnow
+from ..core.clock import WIB, utcnow
 from .models import Gender
 
 NIK_LENGTH = 16

@@ -24,9 +24,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..clock import WIB, utcnow
-from ..errors import Conflict, Invalid
-from ..extensions import db
+from ..core.clock import WIB, utcnow
+from ..core.errors import Conflict, Invalid
+from ..core.extensions import db
 from . import nik as nik_rules
 from .models import Document, DocumentKind, Education, Gender, Profile
 

@@ -25,12 +25,13 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
-from ..api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
-from ..auth import candidate_required
-from ..errors import NotFound, ServiceError, error_body
-from ..extensions import csrf, limiter
-from ..mail import MailUnavailable
-from . import data_export, documents, profiles, service
+from ..core.api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
+from ..core.errors import NotFound, ServiceError, error_body
+from ..core.extensions import csrf, limiter
+from ..core.mail import MailUnavailable
+from ..privacy import data_export
+from . import documents, profiles, service
+from .auth import candidate_required
 from .forms import LoginForm, ProfileForm, RegisterForm, ResendForm
 from .models import Document, DocumentKind, Profile, User
 from .schemas import (

@@ -17,10 +17,10 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import utcnow
-from ..errors import Invalid, ServiceError
-from ..extensions import db
-from ..mail import MailUnavailable, send_mail
+from ..core.clock import utcnow
+from ..core.errors import Invalid, ServiceError
+from ..core.extensions import db
+from ..core.mail import MailUnavailable, send_mail
 from .models import ActivationToken, ConsentRecord, LoginSession, Role, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 

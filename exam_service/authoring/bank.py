@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from question_bank import Difficulty, Option, Question
 
-from ..extensions import db
+from ..core.extensions import db
 from .models import Category, QuestionStatus, QuestionVersion
 from .models import Question as QuestionRow
 

@@ -23,8 +23,8 @@ from flask_babel import gettext as _
 from question_bank import Blueprint, Difficulty, apportion, available_per_category, check_coverage
 
 from ..accounts.models import User
-from ..errors import NotFound
-from ..extensions import db
+from ..core.errors import NotFound
+from ..core.extensions import db
 from ..recruitment import service as recruitment
 from ..recruitment.models import Activity
 from .bank import active_questions

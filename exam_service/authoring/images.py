@@ -20,7 +20,7 @@ from flask import Response, current_app, send_file
 from flask_babel import gettext as _
 
 from ..accounts.documents import EXTENSIONS, PILLOW_FORMATS, UnsupportedFile, read_limited, sanitize
-from ..errors import NotFound
+from ..core.errors import NotFound
 
 _NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png)")
 _ONE_DAY = 86_400

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 from question_bank import OPTION_LETTERS, Difficulty
 
-from ..api import SESSION_AUTH, api_blueprint, json_response, responses
-from ..auth import author_required
-from ..errors import Invalid, ServiceError
-from ..path_params import id_arg
+from ..accounts.auth import author_required
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.errors import Invalid, ServiceError
+from ..core.path_params import id_arg
 from . import images, service
 from .forms import (
     DIFFICULTY_LABELS,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from question_bank import Difficulty, Option
 
-from ..path_params import RowId
+from ..core.path_params import RowId
 from .images import image_url
 from .models import Category, Question, QuestionStatus, QuestionVersion
 from .service import QuestionDraft

@@ -28,10 +28,10 @@ from question_bank import (
 )
 from question_bank import Question as LibraryQuestion
 
-from .. import audit
 from ..accounts.models import User
-from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..core import audit
+from ..core.errors import Conflict, Invalid, NotFound
+from ..core.extensions import db
 from . import images
 from .models import Category, Question, QuestionStatus, QuestionVersion
 

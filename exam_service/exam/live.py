@@ -15,7 +15,7 @@ from typing import Any
 
 from redis.commands.core import Script
 
-from ..extensions import redis_store
+from ..core.extensions import redis_store
 
 DEADLINES_KEY = "exam:deadlines"
 # Present while Redis still holds what the worker put there; gone after a flush or an

@@ -18,7 +18,7 @@ from sqlalchemy import Select
 from question_bank import score_item
 
 from ..authoring import bank
-from ..extensions import db
+from ..core.extensions import db
 from ..scheduling.models import TestSession
 from .models import Answer, Attempt, AttemptItem, AttemptStatus
 from .service import original_choice, rulings_by_activity

@@ -12,13 +12,13 @@ from flask_openapi3 import validate_request
 
 from question_bank import FaultyRule
 
-from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
-from ..auth import admin_required, candidate_required
-from ..clock import utcnow
-from ..database import after_commit
-from ..errors import ServiceError
-from ..observability import ANSWERS_SAVED
-from ..path_params import ActivityPath, AttemptPath, SessionPath, id_arg
+from ..accounts.auth import admin_required, candidate_required
+from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.clock import utcnow
+from ..core.database import after_commit
+from ..core.errors import ServiceError
+from ..core.observability import ANSWERS_SAVED
+from ..core.path_params import ActivityPath, AttemptPath, SessionPath, id_arg
 from . import service, supervision
 from .models import Attempt, AttemptStatus
 from .schemas import (

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from ..path_params import RowId
+from ..core.path_params import RowId
 
 
 class OptionOut(BaseModel):

@@ -43,10 +43,10 @@ from question_bank import (
 
 from ..authoring import bank
 from ..authoring.images import image_url
-from ..clock import format_wib, utcnow
-from ..database import UTCDateTime, after_commit
-from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..core.clock import format_wib, utcnow
+from ..core.database import UTCDateTime, after_commit
+from ..core.errors import Conflict, Invalid, NotFound
+from ..core.extensions import db
 from ..feeds import events as feed_events
 from ..scheduling.models import Booking, TestSession
 from . import live

@@ -15,12 +15,12 @@ from sqlalchemy import func
 from question_bank import FaultyRule
 
 from ..accounts.models import User
-from ..audit import record
 from ..authoring import bank
-from ..clock import utcnow
-from ..database import after_commit
-from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..core.audit import record
+from ..core.clock import utcnow
+from ..core.database import after_commit
+from ..core.errors import Conflict, Invalid, NotFound
+from ..core.extensions import db
 from ..recruitment.models import Activity, Application
 from ..scheduling.models import Booking, TestSession
 from . import live

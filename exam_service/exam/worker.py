@@ -21,8 +21,8 @@ from datetime import timedelta
 import redis
 from flask import Flask
 
-from ..clock import utcnow
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.extensions import db
 from ..feeds.dispatcher import ResultsDispatcher
 from ..scheduling.models import TestSession
 from . import live, service

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from ..extensions import db
-from ..recruitment import selection
+from ..core.extensions import db
+from ..selection import service as selection
 from . import webhooks
 
 log = logging.getLogger(__name__)

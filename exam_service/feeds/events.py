@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import or_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..clock import utcnow
+from ..core.clock import utcnow
+from ..core.extensions import db
 from ..exam.models import Attempt
-from ..extensions import db
 from .models import FeedCounter, OutboxEvent, ResultFeedEntry, WebhookDelivery, WebhookSubscription
 from .schemas import ResultItemOut
 from .service import result_item, result_row

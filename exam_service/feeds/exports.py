@@ -17,15 +17,15 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from ..accounts.models import Profile, User
-from ..audit import record
-from ..clock import to_wib
+from ..core.audit import record
+from ..core.clock import to_wib
+from ..core.extensions import db
+from ..core.privacy import mask_nik
 from ..exam.models import Attempt
-from ..extensions import db
 from ..recruitment.models import Application
-from ..recruitment.privacy import mask_nik
-from ..recruitment.selection import state_for_admin
 from ..scheduling.attendance import safe_cell
 from ..scheduling.models import Booking
+from ..selection.service import state_for_admin
 
 WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
 FINISH_REASON_LABELS = {"submitted": "dikirim", "time_over": "waktu habis"}

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 from flask import g, request
 from flask_babel import gettext as _
 
+from ..accounts.auth import Unauthorized
 from ..accounts.models import User
-from ..audit import record
-from ..auth import Unauthorized
-from ..clock import utcnow
-from ..errors import Forbidden, Invalid, NotFound
-from ..extensions import db
+from ..core.audit import record
+from ..core.clock import utcnow
+from ..core.errors import Forbidden, Invalid, NotFound
+from ..core.extensions import db
 from .models import ApiKey
 
 RESULTS_READ = "results:read"

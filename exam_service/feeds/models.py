@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..database import UTCDateTime
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.database import UTCDateTime
+from ..core.extensions import db
 
 
 class ApiKey(db.Model):

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
 
-from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
-from ..auth import admin_required
-from ..errors import Invalid
-from ..path_params import ActivityPath, AttemptPath
-from ..recruitment.selection import state_for_admin
+from ..accounts.auth import admin_required
+from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.errors import Invalid
+from ..core.path_params import ActivityPath, AttemptPath
+from ..selection.service import state_for_admin
 from . import exports, keys, service, webhooks
 from .forms import ApiKeyForm, WebhookForm
 from .models import ApiKey, WebhookSubscription

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 # A database id: out-of-range numbers are refused (422) before they reach a query.
-from ..path_params import RowId
+from ..core.path_params import RowId
 from .keys import MAX_NAME_LENGTH
 
 Scope = Literal["results:read", "pii:read"]

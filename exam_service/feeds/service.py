@@ -21,12 +21,12 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 
 from ..accounts.models import Profile, User
-from ..audit import record
-from ..errors import Invalid, NotFound
+from ..core.audit import record
+from ..core.errors import Invalid, NotFound
+from ..core.extensions import db
+from ..core.privacy import mask_nik
 from ..exam.models import Attempt
-from ..extensions import db
 from ..recruitment.models import Activity, Application
-from ..recruitment.privacy import mask_nik
 from ..scheduling.models import Booking
 from .keys import PII_READ
 from .models import ApiKey, ResultFeedEntry

@@ -39,10 +39,10 @@ from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError, SSL
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from ..accounts.models import User
-from ..audit import record
-from ..clock import utcnow
-from ..errors import Forbidden, Invalid, NotFound
-from ..extensions import db
+from ..core.audit import record
+from ..core.clock import utcnow
+from ..core.errors import Forbidden, Invalid, NotFound
+from ..core.extensions import db
 from .events import EVENT_TYPES, RETRY_WINDOW
 from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 

@@ -34,7 +34,7 @@ from wtforms.validators import (
 
 from ..accounts.models import Education
 from ..accounts.profiles import EDUCATION_LABELS
-from ..clock import parse_wib, to_wib
+from ..core.clock import parse_wib, to_wib
 from .models import Activity, ApplicationStatus
 from .service import (
     DEFAULT_DURATION_SECONDS,

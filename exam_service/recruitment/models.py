@@ -10,9 +10,9 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Education, Office, User
-from ..clock import utcnow
-from ..database import UTCDateTime
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.database import UTCDateTime
+from ..core.extensions import db
 
 
 class ApplicationStatus(StrEnum):

@@ -9,15 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
 
+from ..accounts.auth import admin_required, candidate_required
 from ..accounts.documents import send_document
 from ..accounts.models import Document, Profile, User
 from ..accounts.profiles import DOCUMENT_LABELS
-from ..api import SESSION_AUTH, api_blueprint, json_response, responses
-from ..auth import admin_required, candidate_required
-from ..errors import Invalid, ServiceError
-from ..path_params import ActivityPath, ApplicationPath
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.errors import Invalid, ServiceError
+from ..core.path_params import ActivityPath, ApplicationPath
 from ..scheduling.models import Booking
-from . import selection, service
+from ..selection import service as selection
+from . import service
 from .forms import ActivityForm, ApplicationFilterForm, DecisionForm
 from .models import Activity, Application
 from .schemas import (

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..accounts.models import Education
-from ..path_params import RowId
+from ..core.path_params import RowId
 from .models import ApplicationStatus
 
 

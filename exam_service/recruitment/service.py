@@ -26,15 +26,15 @@ from ..accounts import documents
 from ..accounts.models import Document, DocumentKind, Education, Office, Profile, User
 from ..accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
 from ..accounts.profiles import DOCUMENT_LABELS, PROFILE_LABEL, missing_for_application
-from ..audit import AuditEvent, record
-from ..clock import format_wib, to_wib, utcnow
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.audit import AuditEvent, record
+from ..core.clock import format_wib, to_wib, utcnow
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.extensions import db
+from ..core.privacy import mask_nik
 from ..exam import service as exam
-from ..extensions import db
 from ..scheduling import service as scheduling
 from ..scheduling.models import Booking, TestSession
 from .models import Activity, Application, ApplicationStatus
-from .privacy import mask_nik
 
 DEFAULT_QUESTION_COUNT = 30
 QUESTION_COUNT_RANGE = (1, 200)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..clock import to_wib
+from ..core.clock import to_wib
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from ..clock import parse_wib
+from ..core.clock import parse_wib
 from .schemas import MAX_CAPACITY, MAX_PLACE_LENGTH
 
 _CAPACITY_RANGE = NumberRange(

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..database import UTCDateTime
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.database import UTCDateTime
+from ..core.extensions import db
 from ..recruitment.models import Activity, Application
 
 

@@ -14,12 +14,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
 
+from ..accounts.auth import admin_required, candidate_required, role_required
 from ..accounts.models import Role
-from ..api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
-from ..auth import admin_required, candidate_required, role_required
-from ..clock import parse_wib
-from ..errors import Conflict, Invalid, NotFound, ServiceError
-from ..path_params import ActivityPath, SessionPath
+from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.clock import parse_wib
+from ..core.errors import Conflict, Invalid, NotFound, ServiceError
+from ..core.path_params import ActivityPath, SessionPath
 from . import service
 from .forms import ConfirmForm, SessionEditForm, SessionForm
 from .schemas import (

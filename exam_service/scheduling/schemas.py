@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..api import ErrorDetail
-from ..path_params import RowId
+from ..core.api import ErrorDetail
+from ..core.path_params import RowId
 from .models import Booking, TestSession
 
 MAX_CAPACITY = 10_000

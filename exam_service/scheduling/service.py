@@ -28,14 +28,14 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Profile, Role, User
-from ..audit import record
-from ..clock import as_utc, format_wib, utcnow
-from ..database import after_commit
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..extensions import db
-from ..mail import Attachment, send_mail
+from ..core.audit import record
+from ..core.clock import as_utc, format_wib, utcnow
+from ..core.database import after_commit
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.extensions import db
+from ..core.mail import Attachment, send_mail
+from ..core.privacy import mask_nik
 from ..recruitment.models import Activity, Application, ApplicationStatus
-from ..recruitment.privacy import mask_nik
 from .attendance import AttendanceRow, attendance_csv
 from .ics import booking_calendar
 from .models import Booking, TestSession

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 01:28:02.869665
 from alembic import op
 import sqlalchemy as sa
 
-import exam_service.database
+import exam_service.core.database
 
 
 # revision identifiers, used by Alembic.
@@ -32,11 +32,11 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('registration_opens_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('registration_closes_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('booking_opens_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('booking_closes_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('announcement_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('registration_opens_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('registration_closes_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('booking_opens_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('booking_closes_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('announcement_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('test_question_count', sa.Integer(), nullable=False),
     sa.Column('test_duration_seconds', sa.Integer(), nullable=False),
     sa.Column('blueprint', sa.JSON(), nullable=True),
@@ -44,7 +44,7 @@ def upgrade():
     sa.Column('preferred_min_age', sa.Integer(), nullable=False),
     sa.Column('preferred_max_age', sa.Integer(), nullable=False),
     sa.Column('show_score_to_candidates', sa.Boolean(), nullable=False),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_activities_office_id_offices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
     )
@@ -58,11 +58,11 @@ def upgrade():
     sa.Column('full_name', sa.String(length=120), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('activated_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('disabled_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consent_version', sa.String(length=32), nullable=True),
-    sa.Column('consent_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('consent_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_users_office_id_offices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -71,9 +71,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_activation_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activation_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_activation_tokens_token_hash'))
@@ -86,8 +86,8 @@ def upgrade():
     sa.Column('activity_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('submitted_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], name=op.f('fk_applications_activity_id_activities')),
@@ -103,7 +103,7 @@ def upgrade():
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('object_type', sa.String(length=64), nullable=False),
@@ -125,7 +125,7 @@ def upgrade():
     sa.Column('content_type', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('uploaded_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_documents_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_documents')),
     sa.UniqueConstraint('storage_name', name=op.f('uq_documents_storage_name')),
@@ -137,8 +137,8 @@ def upgrade():
     op.create_table('login_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_login_sessions_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_sessions'))
     )
@@ -158,7 +158,7 @@ def upgrade():
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('education', sa.String(length=16), nullable=False),
     sa.Column('nik_flags', sa.JSON(), nullable=False),
-    sa.Column('updated_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_profiles_user_id_users')),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_profiles')),
     sa.UniqueConstraint('nik', name=op.f('uq_profiles_nik'))
@@ -166,13 +166,13 @@ def upgrade():
     op.create_table('test_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('booked', sa.Integer(), nullable=False),
     sa.Column('place', sa.String(length=200), nullable=True),
-    sa.Column('closed_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('booked <= capacity', name=op.f('ck_test_sessions_booked_within_capacity')),
     sa.CheckConstraint('booked >= 0', name=op.f('ck_test_sessions_booked_not_negative')),
     sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], name=op.f('fk_test_sessions_activity_id_activities')),
@@ -185,7 +185,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_bookings_application_id_applications')),
     sa.ForeignKeyConstraint(['session_id'], ['test_sessions.id'], name=op.f('fk_bookings_session_id_test_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bookings')),

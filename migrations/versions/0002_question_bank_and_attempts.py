@@ -8,7 +8,7 @@ Create Date: 2026-11-25 01:35:51.908003
 from alembic import op
 import sqlalchemy as sa
 
-import exam_service.database
+import exam_service.core.database
 
 
 # revision identifiers, used by Alembic.
@@ -33,8 +33,8 @@ def upgrade():
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('current_version_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_questions_category_id_categories')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),
     sa.UniqueConstraint('external_id', name=op.f('uq_questions_external_id'))
@@ -52,7 +52,7 @@ def upgrade():
     sa.Column('image_name', sa.String(length=64), nullable=True),
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('frozen', sa.Boolean(), nullable=False),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_question_versions_created_by_id_users')),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_question_versions_question_id_questions')),
@@ -75,7 +75,7 @@ def upgrade():
     sa.Column('rule', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=False),
-    sa.Column('decided_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], name=op.f('fk_item_rulings_activity_id_activities')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_item_rulings_decided_by_id_users')),
     sa.ForeignKeyConstraint(['question_version_id'], ['question_versions.id'], name=op.f('fk_item_rulings_question_version_id_question_versions')),
@@ -88,17 +88,17 @@ def upgrade():
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('seed', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('deadline', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('extension_seconds', sa.Integer(), nullable=False),
-    sa.Column('last_saved_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_saved_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finish_reason', sa.String(length=16), nullable=True),
     sa.Column('score', sa.Numeric(precision=10, scale=3), nullable=True),
     sa.Column('max_score', sa.Numeric(precision=10, scale=3), nullable=True),
     sa.Column('category_scores', sa.JSON(), nullable=True),
-    sa.Column('graded_at', exam_service.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('graded_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('grading_version', sa.Integer(), nullable=False),
     sa.Column('answers_hash', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_attempts_booking_id_bookings')),
@@ -118,7 +118,7 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('choice', sa.String(length=1), nullable=True),
     sa.Column('seq', sa.BigInteger(), nullable=False),
-    sa.Column('saved_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('saved_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_answers_attempt_id_attempts')),
     sa.PrimaryKeyConstraint('attempt_id', 'position', name=op.f('pk_answers'))
     )
@@ -128,7 +128,7 @@ def upgrade():
     sa.Column('seconds', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=False),
-    sa.Column('granted_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('granted_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_extensions_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['granted_by_id'], ['users.id'], name=op.f('fk_attempt_extensions_granted_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_extensions'))
@@ -152,7 +152,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('attempt_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_integrity_events_attempt_id_attempts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_integrity_events'))
     )

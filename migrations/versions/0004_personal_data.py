@@ -8,7 +8,7 @@ Create Date: 2026-11-26 03:10:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import exam_service.database
+import exam_service.core.database
 
 
 # revision identifiers, used by Alembic.
@@ -23,7 +23,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.String(length=32), nullable=False),
-    sa.Column('consented_at', exam_service.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('consented_at', exam_service.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_consent_records_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_records'))
     )

@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from exam_service.core.extensions import db
 from exam_service.exam.models import Answer, Attempt, AttemptStatus, IntegrityEvent
-from exam_service.extensions import db
 from tests.support.accounts import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -357,7 +357,7 @@ def test_an_expired_login_keeps_the_queue(app, page, exam_activity, book_candida
 
 
 def test_a_session_that_has_not_started(app, page, exam_activity, book_candidate):
-    from exam_service.clock import format_wib
+    from exam_service.core.clock import format_wib
     from exam_service.scheduling.models import TestSession
 
     booked = book_candidate(exam_activity(), starts_in=timedelta(hours=2))

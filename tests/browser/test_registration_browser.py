@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from exam_service.accounts.models import Role
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Application
 from tests.support.accounts import PASSWORD, jpeg_bytes, pdf_bytes
 from tests.support.mail import body_text, mails

@@ -11,7 +11,7 @@ from PIL import Image
 
 from exam_service.accounts.documents import document_file, store_document
 from exam_service.accounts.models import Document, DocumentKind, Role
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from tests.support.accounts import (
     jpeg_bytes,
     pdf_bytes,

@@ -12,7 +12,7 @@ from exam_service.accounts.models import DocumentKind, Gender, Profile, Role, Us
 from exam_service.accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
 from exam_service.accounts.profiles import NIK_UNAVAILABLE, missing_for_application
 from exam_service.accounts.service import disable_user
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from tests.support.accounts import make_nik, profile_payload
 
 PROFILE = "/api/v1/me/profile"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from exam_service.accounts.models import ActivationToken, User
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from tests.support.mail import body_text, only_mail
 
 LINK = re.compile(r"/activate/([A-Za-z0-9_\-]+)")

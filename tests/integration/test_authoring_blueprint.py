@@ -12,8 +12,8 @@ import pytest
 from exam_service.accounts.models import Office, Role
 from exam_service.authoring import service
 from exam_service.authoring.models import Category, QuestionStatus
+from exam_service.core.extensions import db
 from exam_service.exam import service as exam
-from exam_service.extensions import db
 from exam_service.recruitment.models import Activity
 from exam_service.scheduling.models import Booking
 from question_bank import Difficulty, Option, make_question

@@ -17,7 +17,7 @@ from exam_service.accounts.models import Role
 from exam_service.authoring import service
 from exam_service.authoring.bank import to_library
 from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from question_bank import FORMATS, Difficulty, Option, make_question
 from question_bank import Question as LibraryQuestion
 

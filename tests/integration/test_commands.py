@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exam_service.accounts.models import Office, Role, User
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 
 PASSWORD = "sandi-operator-panjang"
 

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from exam_service.authoring.models import Question
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from exam_service.scheduling.models import TestSession
 
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from exam_service.core.extensions import db, redis_store
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
-from exam_service.extensions import db, redis_store
 from tests.support.accounts import PASSWORD
 
 

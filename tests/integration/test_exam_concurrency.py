@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.exam.models import Answer, Attempt, AttemptStatus, FinishReason
-from exam_service.extensions import db
 from exam_service.scheduling.models import TestSession
 from tests.support.accounts import PASSWORD
 from tests.support.faults import wait_until

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 import pytest
 import redis
 
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db, redis_store
 from exam_service.exam import live
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
 from exam_service.exam.worker import FinishingWorker
-from exam_service.extensions import db, redis_store
 from exam_service.scheduling.models import TestSession
 from tests.support.faults import wait_until
 

@@ -89,7 +89,7 @@ def test_claim_due_hands_each_attempt_to_one_claimer(app_ctx):
 
 
 def test_memory_per_attempt_is_small(app_ctx):
-    from exam_service.extensions import redis_store
+    from exam_service.core.extensions import redis_store
 
     answers = {p: (p, "ABCD"[p % 4]) for p in range(1, 31)}
     live.load_state(99, "in_progress", DEADLINE, [4] * 30, answers)

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from exam_service.authoring.models import QuestionVersion
+from exam_service.core.extensions import db
 from exam_service.exam.models import Attempt
-from exam_service.extensions import db
 
 FORBIDDEN = re.compile(
     r"\b(points?|poin|keep_last|correct|is_key|answer_key|kunci|scores?|skor|bobot)\b"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.audit import AuditEvent
+from exam_service.core.audit import AuditEvent
+from exam_service.core.extensions import db
 from exam_service.exam.models import Attempt
-from exam_service.extensions import db
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from datetime import datetime
 
 import pytest
 
+from exam_service.core.extensions import db
 from exam_service.exam import service as exam
 from exam_service.exam.models import Attempt
-from exam_service.extensions import db
 from exam_service.feeds import events as feed_events
 from exam_service.feeds.models import OutboxEvent, ResultFeedEntry
 from tests.support.accounts import PASSWORD

@@ -10,8 +10,8 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from exam_service.accounts.models import Role
-from exam_service.audit import AuditEvent
-from exam_service.extensions import db
+from exam_service.core.audit import AuditEvent
+from exam_service.core.extensions import db
 
 EVIL_NAME = '=HYPERLINK("http://example.invalid","klik")'
 

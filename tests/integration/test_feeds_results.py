@@ -7,11 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from exam_service.accounts.models import Role
-from exam_service.audit import AuditEvent
-from exam_service.clock import utcnow
+from exam_service.core.audit import AuditEvent
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.exam import service as exam
 from exam_service.exam.models import Attempt
-from exam_service.extensions import db
 from exam_service.feeds.keys import PII_READ, RESULTS_READ, hash_key
 from exam_service.feeds.models import ApiKey
 from tests.support.feeds import bearer

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.clock import utcnow
-from exam_service.config import Config
+from exam_service.core.clock import utcnow
+from exam_service.core.config import Config
+from exam_service.core.extensions import db
 from exam_service.exam import service as exam
 from exam_service.exam.models import Attempt
 from exam_service.exam.worker import FinishingWorker
-from exam_service.extensions import db
 from exam_service.feeds import webhooks
 from exam_service.feeds.models import (
     OutboxEvent,

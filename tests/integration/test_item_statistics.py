@@ -27,7 +27,7 @@ import pytest
 
 from exam_service.accounts.models import Profile, Role
 from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from tests.support.exam import BLUEPRINT
 
 TAGS = ("hitung-0", "hitung-1", "hitung-2", "konsep-0", "konsep-1")  # Q1..Q5

@@ -40,11 +40,11 @@ from sqlalchemy import func, text
 from exam_service.accounts.models import Office, Role, User
 from exam_service.accounts.passwords import hash_password
 from exam_service.accounts.service import CONSENT_VERSION
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db, redis_store
 from exam_service.exam import service
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
 from exam_service.exam.worker import FinishingWorker
-from exam_service.extensions import db, redis_store
 from exam_service.recruitment.models import Activity
 from exam_service.scheduling.models import Booking, TestSession
 from tests.support.accounts import PASSWORD

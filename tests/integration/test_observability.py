@@ -14,12 +14,12 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from exam_service import create_app
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db, redis_store
+from exam_service.core.observability import configure_logging, flush_logs
 from exam_service.exam import live
 from exam_service.exam.models import Attempt
 from exam_service.exam.worker import FinishingWorker
-from exam_service.extensions import db, redis_store
-from exam_service.observability import configure_logging, flush_logs
 from tests.support.accounts import profile_payload
 
 HISTOGRAM = "http_request_duration_seconds"
@@ -187,7 +187,9 @@ def test_the_activation_token_is_not_logged(client, capsys, caplog):
     response = client.get(f"/activate/{token}", headers={"X-Request-ID": "activate-1"})
     assert response.status_code == 200
     # An application message naming the path is redacted as well.
-    logging.getLogger("exam_service.errors").error("unhandled error on GET /activate/%s", token)
+    logging.getLogger("exam_service.core.errors").error(
+        "unhandled error on GET /activate/%s", token
+    )
     err = stderr(capsys)
     assert token not in err
     records = json_lines(err)

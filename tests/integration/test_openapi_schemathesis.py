@@ -24,11 +24,11 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from exam_service.accounts.models import Role
 from exam_service.authoring.models import Category, Question
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.feeds.keys import PII_READ, RESULTS_READ
 from exam_service.feeds.models import WebhookDelivery
-from exam_service.recruitment import selection
+from exam_service.selection import service as selection
 
 pytestmark = pytest.mark.slow
 

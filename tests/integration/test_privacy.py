@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from exam_service.accounts.models import ConsentRecord, Document, DocumentKind, Role, User
-from exam_service.accounts.retention import RetentionNotOver, purge_documents
 from exam_service.accounts.service import CONSENT_VERSION
-from exam_service.audit import AuditEvent
-from exam_service.clock import utcnow
-from exam_service.config import Config
-from exam_service.extensions import db
+from exam_service.core.audit import AuditEvent
+from exam_service.core.clock import utcnow
+from exam_service.core.config import Config
+from exam_service.core.extensions import db
+from exam_service.privacy.retention import RetentionNotOver, purge_documents
 from exam_service.recruitment.models import Application, ApplicationStatus
-from exam_service.recruitment.selection_models import (
+from exam_service.selection.models import (
     OutcomeReason,
     SelectionOutcome,
     SelectionRule,

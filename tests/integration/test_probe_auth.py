@@ -18,7 +18,7 @@ import pytest
 
 from exam_service.accounts import passwords
 from exam_service.accounts.models import User
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 from tests.support.accounts import PASSWORD
 from tests.support.mail import mails
 

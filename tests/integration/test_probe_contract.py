@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from exam_service.core.extensions import db
 from exam_service.exam.models import Answer
-from exam_service.extensions import db
 from exam_service.feeds.dispatcher import ResultsDispatcher
 from tests.support.feeds import schedule_quota_selection
 

@@ -25,10 +25,10 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from exam_service import create_app
 from exam_service.accounts.models import Role
-from exam_service.extensions import db, limiter, redis_store
+from exam_service.core.extensions import db, limiter, redis_store
+from exam_service.core.path_params import IdConverter
+from exam_service.core.security import json_nesting_exceeds
 from exam_service.feeds.keys import PII_READ, RESULTS_READ
-from exam_service.path_params import IdConverter
-from exam_service.security import json_nesting_exceeds
 from tests.support.accounts import PASSWORD
 from tests.support.clients import ApiClient
 from tests.support.feeds import bearer

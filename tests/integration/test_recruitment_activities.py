@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.audit import AuditEvent
-from exam_service.extensions import db
+from exam_service.core.audit import AuditEvent
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Activity
 
 T0 = datetime(2026, 11, 6, 1, 0, tzinfo=UTC)  # 6 Nov 08:00 WIB

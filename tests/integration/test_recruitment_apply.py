@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from exam_service.accounts.models import Document, DocumentKind, Role
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Application, ApplicationStatus
 from tests.support.accounts import PASSWORD
 from tests.support.clients import csrf_from

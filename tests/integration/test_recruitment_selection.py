@@ -10,9 +10,9 @@ import pytest
 
 from exam_service.accounts.models import DocumentKind, Education, Office, Profile, Role, User
 from exam_service.accounts.nik import BIRTH_DATE_MISMATCH
-from exam_service.audit import AuditEvent
-from exam_service.clock import to_wib, utcnow
-from exam_service.extensions import db
+from exam_service.core.audit import AuditEvent
+from exam_service.core.clock import to_wib, utcnow
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Application, ApplicationStatus
 from tests.support.recruitment import add_booking, write_document_file
 

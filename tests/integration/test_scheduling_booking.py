@@ -11,9 +11,9 @@ import pytest
 from icalendar import Calendar
 
 from exam_service.accounts.models import Office, Role, User
-from exam_service.clock import utcnow
-from exam_service.errors import Conflict
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.errors import Conflict
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import ApplicationStatus
 from exam_service.scheduling import service
 from exam_service.scheduling.models import Booking, TestSession

@@ -9,7 +9,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.clock import to_wib, utcnow
+from exam_service.core.clock import to_wib, utcnow
 from exam_service.recruitment.models import ApplicationStatus
 from tests.support.clients import csrf_from
 from tests.support.mail import mails

@@ -10,9 +10,9 @@ import re
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.audit import AuditEvent
-from exam_service.clock import to_wib
-from exam_service.extensions import db
+from exam_service.core.audit import AuditEvent
+from exam_service.core.clock import to_wib
+from exam_service.core.extensions import db
 from exam_service.scheduling.attendance import safe_cell
 from tests.support.scheduling import booking_rows
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from exam_service.accounts.models import Role
-from exam_service.audit import AuditEvent
-from exam_service.clock import WIB, utcnow
-from exam_service.extensions import db
+from exam_service.core.audit import AuditEvent
+from exam_service.core.clock import WIB, utcnow
+from exam_service.core.extensions import db
 from exam_service.scheduling.models import Booking, TestSession
 from tests.support.scheduling import booking_rows, session_row
 

@@ -27,8 +27,8 @@ from flask import Flask
 from exam_service import create_app
 from exam_service.accounts.models import DocumentKind, Role
 from exam_service.authoring.models import Category
-from exam_service.clock import utcnow
-from exam_service.extensions import db, redis_store
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db, redis_store
 from exam_service.scheduling.models import TestSession
 from tests.support.accounts import PASSWORD, png_bytes, profile_payload
 from tests.support.clients import csrf_from
@@ -144,7 +144,7 @@ def test_pages_show_a_short_error_page(production_app, method, path, status):
 
 
 def test_an_unexpected_exception_is_logged_for_staff_but_not_shown(production_app, caplog):
-    caplog.set_level("ERROR", logger="exam_service.errors")
+    caplog.set_level("ERROR", logger="exam_service.core.errors")
     response = production_app.test_client().get("/api/v1/boom")
 
     assert response.status_code == 500

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.exam.worker import FinishingWorker
-from exam_service.extensions import db
 from exam_service.feeds.dispatcher import ResultsDispatcher
 from exam_service.feeds.models import OutboxEvent
-from exam_service.recruitment import selection
 from exam_service.recruitment.models import Activity, Application
+from exam_service.selection import service as selection
 from tests.support.feeds import schedule_quota_selection
 
 FULL_NIK = re.compile(r"\b\d{16}\b")

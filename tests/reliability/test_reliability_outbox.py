@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import func
 
 from exam_service.accounts.models import User
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.feeds import webhooks
 from exam_service.feeds.events import ATTEMPT_GRADED
 from exam_service.feeds.models import OutboxEvent, WebhookAttempt, WebhookDelivery

@@ -21,9 +21,9 @@ from functools import partial
 
 import pytest
 
-from exam_service.config import Config
+from exam_service.core.config import Config
+from exam_service.core.extensions import db
 from exam_service.exam.models import Attempt, AttemptStatus
-from exam_service.extensions import db
 from exam_service.scheduling.models import Booking, TestSession
 from tests.support.accounts import PASSWORD
 from tests.support.faults import (

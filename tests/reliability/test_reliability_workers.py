@@ -19,10 +19,10 @@ from functools import partial
 import pytest
 import requests
 
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db, redis_store
 from exam_service.exam import live, service
 from exam_service.exam.models import Answer, Attempt, AttemptStatus, FinishReason
-from exam_service.extensions import db, redis_store
 from tests.support.faults import (
     START_SECONDS,
     Acknowledged,

@@ -19,7 +19,7 @@ from pypdf import PdfWriter
 from exam_service.accounts import documents, profiles
 from exam_service.accounts.models import DocumentKind, Education, Gender, Office, Role, User
 from exam_service.accounts.service import create_user
-from exam_service.extensions import db
+from exam_service.core.extensions import db
 
 PASSWORD = "kata-sandi-uji-yang-panjang"
 _numbers = itertools.count(1)

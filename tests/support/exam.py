@@ -12,8 +12,8 @@ from flask import Flask
 
 from exam_service.accounts.models import Gender, Office, Profile, Role, User
 from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Activity, Application, ApplicationStatus
 from exam_service.scheduling.models import Booking, TestSession
 

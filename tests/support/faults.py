@@ -52,9 +52,9 @@ from exam_service.accounts.models import Education, Gender, Office, Profile, Rol
 from exam_service.accounts.passwords import hash_password
 from exam_service.accounts.service import CONSENT_VERSION
 from exam_service.authoring.models import Category
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.exam.models import Answer
-from exam_service.extensions import db
 from exam_service.recruitment.models import Activity, Application, ApplicationStatus
 from exam_service.scheduling.models import Booking, TestSession
 

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 
 from exam_service.accounts.models import Office, Profile, Role, User
-from exam_service.clock import utcnow
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.exam import service as exam
 from exam_service.exam.models import Attempt, AttemptStatus, FinishReason
-from exam_service.extensions import db
 from exam_service.feeds import events, keys
 from exam_service.recruitment.models import Activity
 

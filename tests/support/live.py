@@ -18,7 +18,7 @@ import pytest
 import requests
 from flask import Flask
 
-from exam_service.extensions import redis_store
+from exam_service.core.extensions import redis_store
 
 ROOT = Path(__file__).resolve().parents[2]
 # Upper bounds on a process's start-up, not expectations: the waits below return as soon

@@ -24,8 +24,8 @@ from exam_service.accounts.models import (
 )
 from exam_service.accounts.passwords import hash_password
 from exam_service.accounts.service import CONSENT_VERSION
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Activity, Application, ApplicationStatus
 from exam_service.scheduling.models import Booking, TestSession
 

@@ -20,8 +20,8 @@ from flask_wtf.csrf import generate_csrf
 from exam_service.accounts.models import Education, Gender, Office, Profile, Role, User
 from exam_service.accounts.passwords import hash_password
 from exam_service.accounts.service import CONSENT_VERSION, start_login_session
-from exam_service.clock import utcnow
-from exam_service.extensions import db
+from exam_service.core.clock import utcnow
+from exam_service.core.extensions import db
 from exam_service.recruitment.models import Activity, Application, ApplicationStatus
 from exam_service.scheduling.models import Booking, TestSession
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exam_service.recruitment.privacy import mask_nik
+from exam_service.core.privacy import mask_nik
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_openapi3 import validate_request
 from pydantic import BaseModel, Field
 
-from ..api import SESSION_AUTH, api_blueprint, json_response, responses
-from ..auth import author_required
-from ..path_params import RowId, id_arg
-from . import statistics
-from .statistics import Bin, ItemStats, Report
+from ..accounts.auth import author_required
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.path_params import RowId, id_arg
+from . import service as statistics
+from .service import Bin, ItemStats, Report
 
 api = api_blueprint("item_stats_api", __name__, "bank")
 pages = Blueprint("item_stats", __name__)

@@ -28,11 +28,11 @@ from question_bank import (
     to_plain_text,
 )
 
-from ..errors import NotFound
+from ..authoring.models import Category, Question, QuestionVersion
+from ..core.errors import NotFound
+from ..core.extensions import db
 from ..exam.responses import GradedSheet, ItemResponse, graded_sheets
-from ..extensions import db
 from ..recruitment.models import Activity
-from .models import Category, Question, QuestionVersion
 
 # Below this many responses an item's numbers are shown but marked as unstable.
 MIN_RESPONSES = 30

@@ -9,10 +9,10 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..database import UTCDateTime
-from ..extensions import db
-from .models import Application
+from ..core.clock import utcnow
+from ..core.database import UTCDateTime
+from ..core.extensions import db
+from ..recruitment.models import Application
 
 
 class SelectionMethod(StrEnum):

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from ..path_params import RowId
-from .selection import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE
+from ..core.path_params import RowId
+from .service import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE
 
 FinalStatus = Literal["passed", "not_passed"]
 

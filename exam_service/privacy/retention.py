@@ -21,15 +21,15 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from ..audit import record
-from ..clock import format_wib, utcnow
-from ..database import after_commit
-from ..errors import Conflict, NotFound
-from ..extensions import db
+from ..accounts.documents import stored_path
+from ..accounts.models import Document
+from ..core.audit import record
+from ..core.clock import format_wib, utcnow
+from ..core.database import after_commit
+from ..core.errors import Conflict, NotFound
+from ..core.extensions import db
 from ..recruitment.models import Activity, Application
-from ..recruitment.selection_models import SelectionRule
-from .documents import stored_path
-from .models import Document
+from ..selection.models import SelectionRule
 
 PURGED = "documents_purged"
 

@@ -46,9 +46,9 @@ from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..exam import live
+from ..exam.models import Attempt, AttemptStatus
 from .clock import as_utc, utcnow
-from .exam import live
-from .exam.models import Attempt, AttemptStatus
 from .extensions import csrf, db, limiter, redis_store
 
 REQUEST_ID_HEADER = "X-Request-ID"

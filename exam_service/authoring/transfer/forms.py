@@ -22,10 +22,10 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from question_bank import FORMATS, Difficulty
 
-from .coverage import BlueprintCoverage
-from .forms import DIFFICULTY_LABELS, STATUS_LABELS
-from .models import QuestionStatus
-from .transfer import IMPORT_STATUSES, ImportOptions
+from ..coverage import BlueprintCoverage
+from ..forms import DIFFICULTY_LABELS, STATUS_LABELS
+from ..models import QuestionStatus
+from .service import IMPORT_STATUSES, ImportOptions
 
 FORMAT_LABELS = {
     "csv": "CSV",

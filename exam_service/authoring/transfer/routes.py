@@ -15,24 +15,19 @@ from flask_openapi3 import validate_request
 
 from question_bank import FORMATS
 
-from ..accounts.documents import read_limited
-from ..api import SESSION_AUTH, api_blueprint, json_response, responses
-from ..auth import author_required
-from ..errors import Invalid, ServiceError
-from ..path_params import ActivityPath
-from ..recruitment.schemas import BlueprintIn
-from . import coverage, transfer
-from .forms import DIFFICULTY_LABELS
-from .models import QuestionStatus
-from .transfer import ExportFile, ImportOptions, ImportResult, UnreadableFile
-from .transfer_forms import FORMAT_LABELS, MIX_FIELDS, BlueprintForm, ImportForm
-from .transfer_schemas import (
-    BlueprintOut,
-    ExportQuery,
-    ImportReportOut,
-    ImportUpload,
-    blueprint_out,
-)
+from ...accounts.auth import author_required
+from ...accounts.documents import read_limited
+from ...core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ...core.errors import Invalid, ServiceError
+from ...core.path_params import ActivityPath
+from ...recruitment.schemas import BlueprintIn
+from .. import coverage
+from ..forms import DIFFICULTY_LABELS
+from ..models import QuestionStatus
+from . import service as transfer
+from .forms import FORMAT_LABELS, MIX_FIELDS, BlueprintForm, ImportForm
+from .schemas import BlueprintOut, ExportQuery, ImportReportOut, ImportUpload, blueprint_out
+from .service import ExportFile, ImportOptions, ImportResult, UnreadableFile
 
 api = api_blueprint("authoring_transfer_api", __name__, "bank")
 pages = Blueprint("authoring_transfer", __name__)

@@ -30,23 +30,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Profile, User
-from ..audit import record
-from ..clock import format_wib, utcnow
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.audit import record
+from ..core.clock import format_wib, utcnow
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.extensions import db
+from ..core.privacy import mask_nik
 from ..exam.models import Attempt, AttemptStatus
-from ..extensions import db
 from ..feeds import events
 from ..feeds.service import decimal_text
+from ..recruitment.models import Activity, Application, ApplicationStatus
 from ..scheduling.models import Booking, TestSession
-from .models import Activity, Application, ApplicationStatus
-from .privacy import mask_nik
-from .selection_models import (
-    OutcomeReason,
-    ReviewRequest,
-    SelectionMethod,
-    SelectionOutcome,
-    SelectionRule,
-)
+from .models import OutcomeReason, ReviewRequest, SelectionMethod, SelectionOutcome, SelectionRule
 
 MAX_QUOTA = 100_000
 MAX_SCORE_VALUE = Decimal(1_000_000)

@@ -10,9 +10,9 @@ from wtforms import Field, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..clock import parse_wib, to_wib
-from .selection import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE, RuleData
-from .selection_models import SelectionMethod, SelectionRule
+from ..core.clock import parse_wib, to_wib
+from .models import SelectionMethod, SelectionRule
+from .service import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE, RuleData
 
 WIB_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..audit import record
-from ..clock import utcnow
+from ..accounts import documents, profiles, service
+from ..accounts.models import ConsentRecord, Document, Profile, User
+from ..core.audit import record
+from ..core.clock import utcnow
 from ..exam import service as exam
-from ..recruitment import selection
 from ..recruitment import service as recruitment
-from ..recruitment.selection_models import ReviewRequest
-from . import documents, profiles, service
-from .models import ConsentRecord, Document, Profile, User
+from ..selection import service as selection
+from ..selection.models import ReviewRequest
 
 EXPORTED = "personal_data_exported"
 

@@ -41,14 +41,14 @@ from question_bank import (
 )
 from question_bank import Question as LibraryQuestion
 
-from .. import audit
-from ..accounts.models import User
-from ..errors import Conflict, Invalid
-from ..extensions import db
-from . import images
-from .bank import to_library
-from .models import Category, Question, QuestionStatus, QuestionVersion
-from .service import add_question, ensure_categories, is_category_slug
+from ...accounts.models import User
+from ...core import audit
+from ...core.errors import Conflict, Invalid
+from ...core.extensions import db
+from .. import images
+from ..bank import to_library
+from ..models import Category, Question, QuestionStatus, QuestionVersion
+from ..service import add_question, ensure_categories, is_category_slug
 
 IMPORT_STATUSES = (QuestionStatus.DRAFT, QuestionStatus.ACTIVE)
 TEMPLATE_FORMATS = ("csv", "xlsx")

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from question_bank import Difficulty
 
-from ..recruitment.schemas import BlueprintIn
-from .coverage import BlueprintCoverage
-from .models import QuestionStatus
-from .transfer import ItemStatus
+from ...recruitment.schemas import BlueprintIn
+from ..coverage import BlueprintCoverage
+from ..models import QuestionStatus
+from .service import ItemStatus
 
 FormatName = Literal["csv", "xlsx", "aiken", "gift", "qti"]
 

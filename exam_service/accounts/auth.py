@@ -18,10 +18,10 @@ from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .accounts.models import LoginSession, Role, User
-from .clock import utcnow
-from .errors import Forbidden, ServiceError
-from .extensions import db, login_manager
+from ..core.clock import utcnow
+from ..core.errors import Forbidden, ServiceError
+from ..core.extensions import db, login_manager
+from .models import LoginSession, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 

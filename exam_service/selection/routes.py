@@ -11,16 +11,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
 
-from ..api import SESSION_AUTH, api_blueprint, json_response, responses
-from ..auth import admin_required, candidate_required
-from ..clock import parse_wib
-from ..errors import Invalid, ServiceError
+from ..accounts.auth import admin_required, candidate_required
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.clock import parse_wib
+from ..core.errors import Invalid, ServiceError
+from ..core.path_params import ActivityPath, ApplicationPath
 from ..feeds.service import decimal_text
-from ..path_params import ActivityPath, ApplicationPath
-from . import selection
-from .selection_forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
-from .selection_models import ReviewRequest
-from .selection_schemas import (
+from . import service as selection
+from .forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
+from .models import ReviewRequest
+from .schemas import (
     AdminReviewListOut,
     AdminReviewOut,
     MyResultOut,
