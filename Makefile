@@ -22,14 +22,14 @@ run: $(VENV)/.run-installed
 	$(BIN)/python -m exam_service.embedded
 
 ## The whole test suite (back ends from DATABASE_URL / REDIS_URL, else embedded).
-test: $(VENV)/.dev-installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Style, and the layers of docs/architecture.md (.importlinter).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .

@@ -16,9 +16,13 @@ from .core.config import Config
 from .core.database import configure_sqlite
 from .core.errors import register_error_handlers, validation_error_response
 from .core.extensions import babel, csrf, db, limiter, migrate, redis_store
-from .core.observability import init_observability
+from .core.observability import add_scrape_collector, init_observability
 from .core.path_params import IdConverter
 from .core.security import init_security
+from .exam import frozen_forms
+from .exam import metrics as exam_metrics
+from .feeds import events as feed_events
+from .scheduling import service as scheduling
 from .views import register_blueprints, register_template_helpers
 
 API_SECURITY_SCHEMES = {
@@ -59,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     init_auth(app)
     init_security(app)
     init_observability(app)
+    add_scrape_collector(app, exam_metrics.live_attempts)
     register_error_handlers(app)
     # Ids outside the columns' range in page paths match no route (`<id:...>`,
     # registered before the routes that use it); other malformed input is refused
@@ -67,4 +72,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     register_blueprints(app)
     register_template_helpers(app)
     register_commands(app)
+    connect_domains()
     return app
+
+
+def connect_domains() -> None:
+    """Connect the higher domains' receivers to the lower domains' signals.
+
+    A lower domain never imports a higher one (docs/architecture.md); where it
+    must let one react or refuse, it sends a signal, and the wiring is here.
+    Connecting twice is harmless (blinker keeps one connection per receiver).
+    """
+    scheduling.connect_signals()  # a booked application's decision is final
+    frozen_forms.connect_signals()  # a drawn form freezes the test's shape
+    feed_events.connect_signals()  # graded attempts and published results reach the feeds

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import IntegrityError
 
-from .accounts.models import Office, Role
-from .accounts.service import create_user
+from .accounts.models import Office, Role, User
+from .accounts.service import InvalidEmail, canonical_email, create_user, disable_user
 from .core.errors import ServiceError
 from .core.extensions import db
+from .demo import seed
+from .feeds.keys import create_key
+from .privacy.retention import purge_documents
+from .worker import Worker
 
 
 def register_commands(app: Flask) -> None:
@@ -19,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_office_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(disable_user_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(create_api_key_command)
     app.cli.add_command(purge_documents_command)
@@ -36,8 +41,6 @@ def init_db() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Load invented demo data (idempotent) and print the demo accounts."""
-    from .demo import seed
-
     accounts = seed()
     db.session.commit()
     click.echo("Demo accounts (invented data):")
@@ -113,17 +116,31 @@ def create_user_command(
     click.echo(f"created {role} {user.email} (id {user.id})")
 
 
+@click.command("disable-user")
+@with_appcontext
+@click.argument("email")
+def disable_user_command(email: str) -> None:
+    """Disable an account (e.g. one that left the office); its logins end at once."""
+    try:
+        address = canonical_email(email)
+    except InvalidEmail:
+        raise click.BadParameter("not an e-mail address", param_hint="EMAIL") from None
+    user = db.session.scalar(db.select(User).where(User.email == address))
+    if user is None:
+        raise click.ClickException("no account with this e-mail")
+    disable_user(user)
+    db.session.commit()
+    click.echo(f"disabled user id {user.id}")
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--max-seconds", type=float, default=None, help="Stop after this long (tests).")
 @click.option("--poll", type=float, default=0.5, help="Seconds between rounds.")
 def worker_command(max_seconds: float | None, poll: float) -> None:
-    """Finish and grade attempts at their deadlines; prepare forms ahead of sessions."""
-    from flask import current_app
-
-    from .exam.worker import FinishingWorker
-
-    FinishingWorker(current_app._get_current_object(), poll_seconds=poll).run(max_seconds)
+    """Finish and grade attempts at their deadlines; prepare forms ahead of sessions;
+    publish due final selections and send webhooks."""
+    Worker(current_app._get_current_object(), poll_seconds=poll).run(max_seconds)
 
 
 @click.command("create-api-key")
@@ -140,8 +157,6 @@ def worker_command(max_seconds: float | None, poll: float) -> None:
 @click.option("--office", "office_code", default=None, help="Limit the key to one office.")
 def create_api_key_command(name: str, scopes: tuple[str, ...], office_code: str | None) -> None:
     """Create an API key for a machine client and print it (once: only its hash is kept)."""
-    from .feeds.keys import create_key
-
     office_id = None
     if office_code:
         office = db.session.scalar(db.select(Office).where(Office.code == office_code))
@@ -167,8 +182,6 @@ def purge_documents_command(activity_id: int, dry_run: bool) -> None:
     """Delete the stored documents of an activity's applicants after the retention period
     (DOCUMENT_RETENTION_DAYS after the final announcement). Applicants still taking part
     in another activity keep theirs. Prints counts only."""
-    from .privacy.retention import purge_documents
-
     try:
         report = purge_documents(activity_id, dry_run=dry_run)
     except ServiceError as e:

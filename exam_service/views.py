@@ -27,12 +27,17 @@ from .feeds.routes import api as feeds_api
 from .feeds.routes import pages as feeds_pages
 from .item_analysis.routes import api as item_stats_api
 from .item_analysis.routes import pages as item_stats_pages
+from .journey.routes import api as journey_api
+from .journey.routes import pages as journey_pages
+from .privacy.routes import api as privacy_api
 from .recruitment.routes import api as recruitment_api
 from .recruitment.routes import pages as recruitment_pages
 from .scheduling.routes import api as scheduling_api
 from .scheduling.routes import pages as scheduling_pages
 from .selection.routes import api as selection_api
 from .selection.routes import pages as selection_pages
+from .test_design.routes import api as test_design_api
+from .test_design.routes import pages as test_design_pages
 
 main = Blueprint("main", __name__)
 
@@ -40,7 +45,7 @@ main = Blueprint("main", __name__)
 # home page. Entries whose endpoint is not registered are not shown.
 NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
     Role.CANDIDATE: [
-        ("recruitment.my_applications", _l("Lamaran saya")),
+        ("journey.my_applications", _l("Lamaran saya")),
         ("scheduling.choose_session", _l("Sesi ujian")),
         ("exam.test_page", _l("Ujian")),
         ("accounts.profile_page", _l("Profil")),
@@ -56,7 +61,7 @@ NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
         ("authoring.question_list", _l("Bank soal")),
         ("authoring.categories_page", _l("Kategori")),
         ("authoring_transfer.import_page", _l("Impor & ekspor")),
-        ("authoring_transfer.blueprint_list", _l("Kisi-kisi")),
+        ("test_design.blueprint_list", _l("Kisi-kisi")),
         ("item_stats.overview", _l("Statistik butir")),
     ],
 }
@@ -102,8 +107,11 @@ def register_blueprints(app: OpenAPI) -> None:
     app.register_blueprint(main)
     app.register_blueprint(accounts_pages)
     app.register_api(accounts_api)
+    app.register_api(privacy_api)
     app.register_blueprint(recruitment_pages)
     app.register_api(recruitment_api)
+    app.register_blueprint(journey_pages)
+    app.register_api(journey_api)
     app.register_blueprint(scheduling_pages)
     app.register_api(scheduling_api)
     app.register_blueprint(exam_pages)
@@ -116,6 +124,8 @@ def register_blueprints(app: OpenAPI) -> None:
     app.register_api(authoring_api)
     app.register_blueprint(authoring_transfer_pages)
     app.register_api(authoring_transfer_api)
+    app.register_blueprint(test_design_pages)
+    app.register_api(test_design_api)
     app.register_blueprint(item_stats_pages)
     app.register_api(item_stats_api)
     app.after_request(_end_transaction)

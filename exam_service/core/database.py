@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -16,6 +16,8 @@ from .clock import as_utc
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -37,6 +39,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 _AFTER_COMMIT = "after_commit_callbacks"
 _AFTER_ROLLBACK = "after_rollback_callbacks"
+
+
+def committed(
+    step: Callable[[], T], failure: str, *args: object, logger: logging.Logger = log
+) -> T | None:
+    """Run `step` as one unit of work: commit it, or roll back, log `failure` and
+    return None. For background loops (the worker, the dispatcher), where one
+    step's failure must not stop the next step or the loop."""
+    try:
+        result = step()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        logger.exception(failure, *args)
+        return None
+    return result
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -29,27 +29,19 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable
 from logging.handlers import QueueHandler, QueueListener
 from typing import TextIO
 
-import redis
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
 from flask.logging import default_handler
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import func
-from sqlalchemy.exc import SQLAlchemyError
 
-from ..exam import live
-from ..exam.models import Attempt, AttemptStatus
-from .clock import as_utc, utcnow
-from .extensions import csrf, db, limiter, redis_store
+from .extensions import csrf, limiter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's (or nginx's) id is kept only when it cannot garble a log line.
@@ -230,6 +222,13 @@ def _log_access(level: int, method: str, status: int, duration: float) -> None:
 # --- metrics ---------------------------------------------------------------------
 
 metrics = Blueprint("metrics", __name__)
+_SCRAPE_COLLECTORS = "exam_service.scrape_collectors"
+
+
+def add_scrape_collector(app: Flask, make_collector: Callable[[Flask], Collector]) -> None:
+    """Read a domain's gauges at every scrape (they are read from Redis or the
+    database, not kept in this process). Called by the app's composition."""
+    app.extensions.setdefault(_SCRAPE_COLLECTORS, []).append(make_collector)
 
 
 @metrics.get("/metrics")
@@ -242,8 +241,8 @@ def metrics_endpoint() -> Response:
         MultiProcessCollector(registry)
     else:
         registry.register(REGISTRY)
-    grace = timedelta(seconds=current_app.config["ANSWER_GRACE_SECONDS"])
-    registry.register(LiveAttemptsCollector(grace))
+    for make_collector in current_app.extensions.get(_SCRAPE_COLLECTORS, []):
+        registry.register(make_collector(current_app))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return Response(encoder(registry), content_type=content_type)
 
@@ -263,58 +262,3 @@ def _scrape_allowed() -> bool:
         and offered.token is not None
         and hmac.compare_digest(offered.token.encode(), token.encode())
     )
-
-
-class LiveAttemptsCollector(Collector):
-    """`exam_active_attempts` and `exam_worker_lag_seconds`, read at scrape time.
-
-    From the sorted set of deadlines (attempt id -> deadline + grace, in ms) the
-    finishing worker claims from: its size is the number of attempts in progress;
-    its oldest entry already due tells how late the worker is (a claimed entry is
-    pushed one lease ahead, so lag grows again only when a claim is not finished).
-    Without Redis, the database gives both (the worker's own sweep reads it too).
-    """
-
-    def __init__(self, grace: timedelta) -> None:
-        self.grace = grace
-
-    def collect(self) -> Iterable[Metric]:
-        try:
-            active, lag = self._from_redis()
-        except redis.RedisError:
-            try:
-                active, lag = self._from_database()
-            except SQLAlchemyError:
-                db.session.rollback()
-                log.warning("metrics: neither redis nor the database answered")
-                return []
-        return [
-            GaugeMetricFamily(
-                "exam_active_attempts", "Attempts in progress (scheduled to finish).", active
-            ),
-            GaugeMetricFamily(
-                "exam_worker_lag_seconds",
-                "How long the oldest due attempt has waited for the finishing worker.",
-                lag,
-            ),
-        ]
-
-    def _from_redis(self) -> tuple[int, float]:
-        now_ms = live.to_ms(utcnow())
-        pipe = redis_store.client.pipeline(transaction=False)
-        pipe.zcard(live.DEADLINES_KEY)
-        pipe.zrangebyscore(live.DEADLINES_KEY, "-inf", now_ms, start=0, num=1, withscores=True)
-        active, oldest_due = pipe.execute()
-        lag = (now_ms - oldest_due[0][1]) / 1000 if oldest_due else 0.0
-        return active, lag
-
-    def _from_database(self) -> tuple[int, float]:
-        active, oldest_deadline = db.session.execute(
-            db.select(func.count(), func.min(Attempt.deadline)).where(
-                Attempt.status == AttemptStatus.IN_PROGRESS
-            )
-        ).one()
-        if oldest_deadline is None:
-            return active, 0.0
-        overdue = utcnow() - (as_utc(oldest_deadline) + self.grace)
-        return active, max(0.0, overdue.total_seconds())

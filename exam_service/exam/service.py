@@ -47,9 +47,9 @@ from ..core.clock import format_wib, utcnow
 from ..core.database import UTCDateTime, after_commit
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
-from ..feeds import events as feed_events
+from ..recruitment.models import Application
 from ..scheduling.models import Booking, TestSession
-from . import live
+from . import live, signals
 from .models import (
     Answer,
     Attempt,
@@ -195,8 +195,6 @@ def _attempt_in_progress(user_id: int) -> Attempt | None:
 
 
 def _booking_in_window(user_id: int, now: datetime) -> Booking:
-    from ..recruitment.models import Application
-
     bookings = db.session.scalars(
         db.select(Booking)
         .join(Application, Application.id == Booking.application_id)
@@ -590,7 +588,7 @@ def grade(attempt: Attempt) -> None:
     attempt.graded_at = utcnow()
     attempt.grading_version += 1
     db.session.flush()
-    feed_events.attempt_graded(attempt)  # feed position + outbox event, same transaction
+    signals.attempt_graded.send(attempt)  # the results feed and webhooks, same transaction
 
 
 def original_choice(item: AttemptItem, letter: str | None) -> int | None:

@@ -1,4 +1,4 @@
-"""The finishing worker: every attempt ends, on time, graded exactly once.
+"""The finishing step of the worker: every attempt ends, on time, graded exactly once.
 
 Due attempts come from a Redis sorted set of deadlines, claimed atomically
 (`claim_due.lua`), so several workers can run at once; the database's
@@ -13,7 +13,6 @@ from the database.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -22,8 +21,8 @@ import redis
 from flask import Flask
 
 from ..core.clock import utcnow
+from ..core.database import committed
 from ..core.extensions import db
-from ..feeds.dispatcher import ResultsDispatcher
 from ..scheduling.models import TestSession
 from . import live, service
 
@@ -51,33 +50,22 @@ class FinishingWorker:
         self.batch = batch
         self._last_sweep = 0.0
         self._last_prepare = 0.0
-        self._results = ResultsDispatcher(app)
-
-    def run(self, max_seconds: float | None = None, stop: threading.Event | None = None) -> None:
-        stop = stop or threading.Event()
-        ends = time.monotonic() + max_seconds if max_seconds is not None else None
-        log.info("finishing worker started")
-        while not stop.is_set() and (ends is None or time.monotonic() < ends):
-            self.tick()
-            stop.wait(self.poll_seconds)
 
     def tick(self) -> int:
-        """One round; returns how many attempts this worker finished."""
+        """One round, inside the caller's app context; returns how many attempts
+        this worker finished. The loop around it is `exam_service.worker`."""
         finished = 0
-        with self.app.app_context():
-            try:
-                finished += self._finish_claimed()
-            except redis.RedisError:
-                log.warning("redis unavailable; relying on the database sweep")
-            if time.monotonic() - self._last_sweep >= self.sweep_seconds:
-                self._last_sweep = time.monotonic()
-                finished += self._sweep_database()
-                self._repair_live_state()
-            if time.monotonic() - self._last_prepare >= self.prepare_every_seconds:
-                self._last_prepare = time.monotonic()
-                self._prepare_forms()
-            self._deliver_results()
-            db.session.remove()
+        try:
+            finished += self._finish_claimed()
+        except redis.RedisError:
+            log.warning("redis unavailable; relying on the database sweep")
+        if time.monotonic() - self._last_sweep >= self.sweep_seconds:
+            self._last_sweep = time.monotonic()
+            finished += self._sweep_database()
+            self._repair_live_state()
+        if time.monotonic() - self._last_prepare >= self.prepare_every_seconds:
+            self._last_prepare = time.monotonic()
+            self._prepare_forms()
         return finished
 
     def _finish_claimed(self) -> int:
@@ -108,24 +96,15 @@ class FinishingWorker:
             log.warning("live state repaired from the database", extra={"count": repaired})
 
     def _finish_one(self, attempt_id: int) -> int:
-        try:
-            finished = service.finish_if_due(attempt_id)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("could not finish attempt %s", attempt_id)
-            return 0
+        finished = committed(
+            lambda: service.finish_if_due(attempt_id),
+            "could not finish attempt %s",
+            attempt_id,
+            logger=log,
+        )
         if finished:
             log.info("attempt finished at its deadline", extra={"attempt_id": attempt_id})
-        return int(finished)
-
-    def _deliver_results(self) -> None:
-        """Publish final selections that are due; send webhooks (on their own threads)."""
-        try:
-            self._results.tick()
-        except Exception:
-            db.session.rollback()
-            log.exception("results dispatch failed")
+        return int(bool(finished))
 
     def _rebuild_schedule(self) -> None:
         """Redis lost its data: put every in-progress deadline back."""
@@ -143,12 +122,11 @@ class FinishingWorker:
             )
         ).all()
         for session_id in session_ids:
-            try:
-                drawn = service.prepare_session_forms(session_id)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                log.exception("could not prepare forms of session %s", session_id)
-                continue
+            drawn = committed(
+                lambda session_id=session_id: service.prepare_session_forms(session_id),
+                "could not prepare forms of session %s",
+                session_id,
+                logger=log,
+            )
             if drawn:
                 log.info("forms prepared", extra={"session_id": session_id, "count": drawn})

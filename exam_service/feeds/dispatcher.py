@@ -1,4 +1,4 @@
-"""The worker's results step: publish final selections that are due, send webhooks.
+"""The results step of the worker: publish final selections that are due, send webhooks.
 
 Sending happens on a small thread pool so that a slow or hanging receiver never
 delays the finishing of attempts (the worker's first duty): each tick claims
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from ..core.database import committed
 from ..core.extensions import db
 from ..selection import service as selection
 from . import webhooks
@@ -43,37 +44,31 @@ class ResultsDispatcher:
 
     def _publish_due(self, now: datetime | None) -> None:
         for activity_id in selection.due_publications(now):
-            try:
-                published = selection.publish(activity_id, now)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                log.exception("could not publish the final selection of activity %s", activity_id)
-                continue
+            published = committed(
+                lambda activity_id=activity_id: selection.publish(activity_id, now),
+                "could not publish the final selection of activity %s",
+                activity_id,
+                logger=log,
+            )
             if published:
                 log.info("final selection published", extra={"activity_id": activity_id})
 
     def _claim(self, now: datetime | None, limit: int) -> list[webhooks.Outgoing]:
-        try:
-            outgoing = webhooks.claim_due(now, limit)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("could not claim webhook deliveries")
-            return []
-        return outgoing
+        claimed = committed(
+            lambda: webhooks.claim_due(now, limit), "could not claim webhook deliveries", logger=log
+        )
+        return claimed or []
 
     def _send(self, outgoing: webhooks.Outgoing) -> None:
         outcome = webhooks.send(outgoing)
         with self.app.app_context():
-            try:
-                webhooks.record_outcome(outgoing.delivery_id, outcome)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                log.exception("could not record webhook delivery %s", outgoing.delivery_id)
-            finally:
-                db.session.remove()
+            committed(
+                lambda: webhooks.record_outcome(outgoing.delivery_id, outcome),
+                "could not record webhook delivery %s",
+                outgoing.delivery_id,
+                logger=log,
+            )
+            db.session.remove()
         log.info(
             "webhook try",
             extra={

@@ -21,7 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..exam import signals as exam_signals
 from ..exam.models import Attempt
+from ..recruitment.models import Activity
+from ..selection import signals as selection_signals
 from .models import FeedCounter, OutboxEvent, ResultFeedEntry, WebhookDelivery, WebhookSubscription
 from .schemas import ResultItemOut
 from .service import result_item, result_row
@@ -73,6 +76,17 @@ def attempt_graded(attempt: Attempt) -> None:
         return
     item = ResultItemOut.model_validate(result_item(row, include_nik=False))
     emit(ATTEMPT_GRADED, row.office_id, item.model_dump(mode="json"))
+
+
+def result_published(activity: Activity, data: dict[str, Any]) -> None:
+    """Announce one candidate's published outcome to the office's subscribers."""
+    emit(RESULT_PUBLISHED, activity.office_id, data)
+
+
+def connect_signals() -> None:
+    """Listen to the domains below: graded attempts and published results."""
+    exam_signals.attempt_graded.connect(attempt_graded)
+    selection_signals.result_published.connect(result_published)
 
 
 def emit(event_type: str, office_id: int | None, data: dict[str, Any]) -> OutboxEvent:

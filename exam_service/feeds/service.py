@@ -14,7 +14,6 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -24,6 +23,7 @@ from ..accounts.models import Profile, User
 from ..core.audit import record
 from ..core.errors import Invalid, NotFound
 from ..core.extensions import db
+from ..core.formatting import decimal_text
 from ..core.privacy import mask_nik
 from ..exam.models import Attempt
 from ..recruitment.models import Activity, Application
@@ -61,14 +61,6 @@ class ResultPage:
     # Pass it back as `after` for the next page; it stays valid forever.
     next_cursor: str
     has_more: bool
-
-
-def decimal_text(value: Decimal | str | None) -> str:
-    """`Decimal("27.500")` -> "27.5": scores as exact decimal strings."""
-    if value is None:
-        return "0"
-    number = Decimal(str(value))
-    return format(number.normalize(), "f") if number else "0"
 
 
 def encode_cursor(seq: int) -> str:

@@ -17,7 +17,7 @@ from ..accounts.models import ConsentRecord, Document, Profile, User
 from ..core.audit import record
 from ..core.clock import utcnow
 from ..exam import service as exam
-from ..recruitment import service as recruitment
+from ..journey import service as journey
 from ..selection import service as selection
 from ..selection.models import ReviewRequest
 
@@ -26,7 +26,7 @@ EXPORTED = "personal_data_exported"
 
 @dataclass(frozen=True)
 class ExportedApplication:
-    mine: recruitment.MyApplication
+    mine: journey.MyApplication
     test_finished_at: datetime | None
     result: selection.PublishedResult | None
     review: ReviewRequest | None
@@ -50,13 +50,13 @@ def export_own_data(user: User) -> PersonalData:
         consents=service.consent_records(user.id),
         profile=profiles.get_profile(user.id),
         documents=documents.list_documents(user.id),
-        applications=[_application(user, mine) for mine in recruitment.my_applications(user)],
+        applications=[_application(user, mine) for mine in journey.my_applications(user)],
     )
     record(user.id, EXPORTED, "user", user.id)
     return data
 
 
-def _application(user: User, mine: recruitment.MyApplication) -> ExportedApplication:
+def _application(user: User, mine: journey.MyApplication) -> ExportedApplication:
     application = mine.application
     return ExportedApplication(
         mine=mine,

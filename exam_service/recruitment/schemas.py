@@ -7,13 +7,16 @@ them too); these models only fix the types. Times must carry a zone.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..accounts.models import Education
 from ..core.path_params import RowId
 from .models import ApplicationStatus
+
+if TYPE_CHECKING:
+    from .service import Eligibility
 
 
 class BlueprintIn(BaseModel):
@@ -143,6 +146,19 @@ class EligibilityOut(BaseModel):
     in_region: bool
     nik_flags: list[str]
     checks: list[CheckOut]
+
+    @classmethod
+    def of(cls, e: Eligibility) -> EligibilityOut:
+        return cls(
+            meets_hard_rules=e.meets_hard_rules,
+            meets_preferences=e.meets_preferences,
+            age=e.age,
+            in_region=e.in_region,
+            nik_flags=e.nik_flags,
+            checks=[
+                CheckOut(rule=c.rule, hard=c.hard, ok=c.ok, message=c.message) for c in e.checks
+            ],
+        )
 
 
 class ApplicationRowOut(BaseModel):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from flask_babel import gettext as _
@@ -27,13 +26,11 @@ from ..accounts.models import Document, DocumentKind, Education, Office, Profile
 from ..accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
 from ..accounts.profiles import DOCUMENT_LABELS, PROFILE_LABEL, missing_for_application
 from ..core.audit import AuditEvent, record
-from ..core.clock import format_wib, to_wib, utcnow
+from ..core.clock import to_wib, utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.extensions import db
 from ..core.privacy import mask_nik
-from ..exam import service as exam
-from ..scheduling import service as scheduling
-from ..scheduling.models import Booking, TestSession
+from . import signals
 from .models import Activity, Application, ApplicationStatus
 
 DEFAULT_QUESTION_COUNT = 30
@@ -124,8 +121,8 @@ def update_activity(admin: User, activity_id: int, data: ActivityData) -> Activi
     activity = activity_for_admin(admin, activity_id)
     columns = _validated_columns(data)
     changed = sorted(k for k, v in columns.items() if getattr(activity, k) != v)
-    if FORM_SHAPE_COLUMNS & set(changed) and activity.id in activities_with_forms(activity.id):
-        raise _forms_drawn_conflict()
+    if FORM_SHAPE_COLUMNS & set(changed):
+        signals.form_shape_changing.send(activity)
     for key, value in columns.items():
         setattr(activity, key, value)
     db.session.flush()
@@ -312,118 +309,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-# --- the status timeline --------------------------------------------------------
-
-
-class StepState(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    PENDING = "pending"
-
-
-@dataclass(frozen=True)
-class TimelineStep:
-    key: str
-    label: str
-    state: StepState
-    # When the step happened (done/failed steps).
-    at: datetime | None = None
-    # A reason, a session, or the schedule of a step still to come.
-    note: str | None = None
-
-
-def application_timeline(application: Application) -> list[TimelineStep]:
-    """The steps of the announcement, as far as this application has come."""
-    return _timeline(application, scheduling.booking_for_application(application.id))
-
-
-def _timeline(application: Application, booking: Booking | None) -> list[TimelineStep]:
-    status = ApplicationStatus(application.status)
-    steps = [
-        TimelineStep("submitted", _("Lamaran dikirim"), StepState.DONE, application.submitted_at),
-        _decision_step(application, status),
-    ]
-    if status is ApplicationStatus.REJECTED:
-        return steps
-    return [
-        *steps,
-        _session_step(application.activity, booking),
-        _test_step(status, booking),
-        _result_step(application.activity, status),
-    ]
-
-
-def _decision_step(application: Application, status: ApplicationStatus) -> TimelineStep:
-    if status is ApplicationStatus.SUBMITTED:
-        return TimelineStep("decision", _("Seleksi administrasi"), StepState.PENDING)
-    # Passed and not passed come after an acceptance.
-    rejected = status is ApplicationStatus.REJECTED
-    shown = ApplicationStatus.REJECTED if rejected else ApplicationStatus.ACCEPTED
-    return TimelineStep(
-        "decision",
-        str(STATUS_LABELS[shown]),
-        StepState.FAILED if rejected else StepState.DONE,
-        application.decided_at,
-        application.decision_reason,
-    )
-
-
-def _session_step(activity: Activity, booking: Booking | None) -> TimelineStep:
-    if booking is None:
-        note = _(
-            "Pemilihan sesi dibuka %(opens)s sampai %(closes)s.",
-            opens=format_wib(activity.booking_opens_at),
-            closes=format_wib(activity.booking_closes_at),
-        )
-        return TimelineStep("session", _("Memilih sesi ujian"), StepState.PENDING, note=note)
-    session = booking.session
-    note = f"{format_wib(session.starts_at)} - {format_wib(session.ends_at)}"
-    if session.place:
-        note += f", {session.place}"
-    return TimelineStep(
-        "session", _("Sesi ujian dipilih"), StepState.DONE, booking.created_at, note
-    )
-
-
-def _test_step(status: ApplicationStatus, booking: Booking | None) -> TimelineStep:
-    finished = exam.finished_at(booking.id) if booking is not None else None
-    if finished is not None or status in FINAL_STATUSES:
-        return TimelineStep("test", _("Ujian selesai"), StepState.DONE, finished)
-    return TimelineStep("test", _("Mengikuti ujian"), StepState.PENDING)
-
-
-def _result_step(activity: Activity, status: ApplicationStatus) -> TimelineStep:
-    if status is ApplicationStatus.PASSED:
-        return TimelineStep("result", str(STATUS_LABELS[status]), StepState.DONE)
-    if status is ApplicationStatus.NOT_PASSED:
-        return TimelineStep("result", str(STATUS_LABELS[status]), StepState.FAILED)
-    note = None
-    if activity.announcement_at is not None:
-        note = _("Diumumkan %(at)s.", at=format_wib(activity.announcement_at))
-    return TimelineStep("result", _("Pengumuman hasil akhir"), StepState.PENDING, note=note)
-
-
 # --- candidates: applying and following the status ----------------------------
-
-
-@dataclass(frozen=True)
-class MyApplication:
-    application: Application
-    booking: Booking | None
-    timeline: list[TimelineStep]
-
-    @property
-    def status_label(self) -> str:
-        return str(STATUS_LABELS[ApplicationStatus(self.application.status)])
-
-
-@dataclass(frozen=True)
-class CandidateOverview:
-    applications: list[MyApplication]
-    # Activities open for registration that the candidate has not applied to.
-    open_activities: list[Activity]
-    # What the candidate still has to complete before applying (labels).
-    missing: list[str]
 
 
 def apply(user: User, activity_id: int, now: datetime | None = None) -> Application:
@@ -437,7 +323,7 @@ def apply(user: User, activity_id: int, now: datetime | None = None) -> Applicat
             _("Pendaftaran kegiatan ini tidak sedang dibuka."), code="registration_closed"
         )
     _require_complete_profile(user.id)
-    if _own_application(user.id, activity_id) is not None:
+    if own_application(user.id, activity_id) is not None:
         raise _already_applied()
     application = Application(
         activity_id=activity_id,
@@ -454,39 +340,6 @@ def apply(user: User, activity_id: int, now: datetime | None = None) -> Applicat
     return application
 
 
-def my_applications(user: User) -> list[MyApplication]:
-    applications = db.session.scalars(
-        db.select(Application)
-        .where(Application.user_id == user.id)
-        .order_by(Application.submitted_at.desc(), Application.id.desc())
-    )
-    return [_mine(a) for a in applications]
-
-
-def my_application(user: User, application_id: int) -> MyApplication:
-    """One of the candidate's own applications; anybody else's is "not found"."""
-    application = db.session.scalar(
-        db.select(Application).where(
-            Application.id == application_id, Application.user_id == user.id
-        )
-    )
-    if application is None:
-        raise NotFound(_("Lamaran tidak ditemukan."))
-    return _mine(application)
-
-
-def candidate_overview(user: User, now: datetime | None = None) -> CandidateOverview:
-    mine = my_applications(user)
-    applied = {m.application.activity_id for m in mine}
-    activities = [a for a in open_activities(now) if a.id not in applied]
-    return CandidateOverview(mine, activities, missing_for_application(user.id))
-
-
-def _mine(application: Application) -> MyApplication:
-    booking = scheduling.booking_for_application(application.id)
-    return MyApplication(application, booking, _timeline(application, booking))
-
-
 def _require_complete_profile(user_id: int) -> None:
     missing = missing_for_application(user_id)
     if not missing:
@@ -499,7 +352,7 @@ def _require_complete_profile(user_id: int) -> None:
     )
 
 
-def _own_application(user_id: int, activity_id: int) -> Application | None:
+def own_application(user_id: int, activity_id: int) -> Application | None:
     return db.session.scalar(
         db.select(Application).where(
             Application.user_id == user_id, Application.activity_id == activity_id
@@ -586,7 +439,7 @@ def eligibility(profile: Profile, activity: Activity, office: Office, on: date) 
     return Eligibility(checks, age, in_region, list(profile.nik_flags or []))
 
 
-def _eligibility_of(application: Application, profile: Profile) -> Eligibility:
+def eligibility_of(application: Application, profile: Profile) -> Eligibility:
     activity = application.activity
     submitted_on = to_wib(application.submitted_at).date()
     return eligibility(profile, activity, activity.office, submitted_on)
@@ -638,29 +491,6 @@ class HistoryEntry:
     details: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class ApplicationDetail:
-    application: Application
-    profile: Profile
-    eligibility: Eligibility
-    documents: list[Document]
-    booking: Booking | None
-    timeline: list[TimelineStep]
-    history: list[HistoryEntry]
-
-    @property
-    def masked_nik(self) -> str:
-        return mask_nik(self.profile.nik)
-
-    @property
-    def status_label(self) -> str:
-        return str(STATUS_LABELS[ApplicationStatus(self.application.status)])
-
-    @property
-    def decidable(self) -> bool:
-        return self.booking is None and self.application.status not in FINAL_STATUSES
-
-
 def admin_list_applications(admin: User, filters: ApplicationFilters) -> list[ApplicationRow]:
     """The office's applications, oldest first, narrowed by `filters`.
 
@@ -683,32 +513,15 @@ def admin_list_applications(admin: User, filters: ApplicationFilters) -> list[Ap
         query = query.where(Profile.education == filters.education)
     rows = []
     for application, profile in db.session.execute(query):
-        checked = _eligibility_of(application, profile)
+        checked = eligibility_of(application, profile)
         if filters.accepts(checked):
             rows.append(ApplicationRow(application, profile, checked))
     return rows
 
 
-def admin_application_detail(admin: User, application_id: int) -> ApplicationDetail:
-    """Everything the admin needs to decide; the access to NIK and documents is audited."""
-    application = _application_for(admin, application_id)
-    profile = _profile_of(application)
-    record(admin.id, VIEW_PERSONAL_DATA, "application", application.id, fields=["nik", "documents"])
-    booking = scheduling.booking_for_application(application.id)
-    return ApplicationDetail(
-        application=application,
-        profile=profile,
-        eligibility=_eligibility_of(application, profile),
-        documents=_documents_of(application.user_id),
-        booking=booking,
-        timeline=_timeline(application, booking),
-        history=_history(application.id),
-    )
-
-
 def admin_document(admin: User, application_id: int, kind: str) -> documents.StoredFile:
     """One document of an applicant of the admin's office, for download (audited)."""
-    application = _application_for(admin, application_id)
+    application = application_for_admin(admin, application_id)
     try:
         document_kind = DocumentKind(kind)
     except ValueError:
@@ -735,7 +548,7 @@ def decide(admin: User, application_id: int, decision: str, reason: str | None) 
             _("Alasan terlalu panjang."),
             details={"reason": _("Paling panjang %(n)d karakter.", n=MAX_REASON_LENGTH)},
         )
-    application = _application_for(admin, application_id, for_update=True)
+    application = application_for_admin(admin, application_id, for_update=True)
     _require_decidable(application)
     previous = ApplicationStatus(application.status)
     application.status = status
@@ -765,19 +578,19 @@ def _decision_status(decision: str) -> ApplicationStatus:
 
 
 def _require_decidable(application: Application) -> None:
+    """Final results lock a decision here; a booking locks it too (scheduling's
+    receiver of `signals.deciding` refuses)."""
     if application.status in FINAL_STATUSES:
         raise Conflict(
             _("Hasil akhir lamaran ini sudah ditetapkan; keputusan tidak dapat diubah."),
             code="decision_locked",
         )
-    if scheduling.booking_for_application(application.id) is not None:
-        raise Conflict(
-            _("Kandidat sudah memilih sesi ujian; keputusan tidak dapat diubah."),
-            code="decision_locked",
-        )
+    signals.deciding.send(application)
 
 
-def _application_for(admin: User, application_id: int, for_update: bool = False) -> Application:
+def application_for_admin(
+    admin: User, application_id: int, for_update: bool = False
+) -> Application:
     query = (
         db.select(Application)
         .join(Activity, Activity.id == Application.activity_id)
@@ -792,20 +605,20 @@ def _application_for(admin: User, application_id: int, for_update: bool = False)
     return application
 
 
-def _profile_of(application: Application) -> Profile:
+def profile_of(application: Application) -> Profile:
     profile = db.session.get(Profile, application.user_id)
     if profile is None:  # applying requires a profile; it is never deleted
         raise NotFound(_("Profil pelamar tidak ditemukan."))
     return profile
 
 
-def _documents_of(user_id: int) -> list[Document]:
+def documents_of(user_id: int) -> list[Document]:
     """The applicant's documents in the order of the announcement's list."""
     order = {kind: n for n, kind in enumerate(DocumentKind)}
     return sorted(documents.list_documents(user_id), key=lambda d: order[DocumentKind(d.kind)])
 
 
-def _history(application_id: int) -> list[HistoryEntry]:
+def history_of(application_id: int) -> list[HistoryEntry]:
     rows = db.session.execute(
         db.select(AuditEvent, User.full_name)
         .outerjoin(User, User.id == AuditEvent.actor_id)
@@ -824,17 +637,17 @@ def _history(application_id: int) -> list[HistoryEntry]:
 def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -> Activity:
     """Replace an activity's blueprint, validated like the activity form's.
 
-    Refused with 409 `forms_already_drawn` once any attempt of the activity
-    exists: drawn forms are frozen, and every candidate must get a form of the
-    same shape. The activity row is locked, so two editors queue up.
+    Refused with 409 `forms_already_drawn` once any form of the activity was
+    drawn (the exam domain's receiver of `signals.form_shape_changing`): every
+    candidate must get a form of the same shape. The activity row is locked, so
+    two editors queue up.
     """
     activity = db.session.scalar(
         db.select(Activity).where(Activity.id == activity_id).with_for_update()
     )
     if activity is None:
         raise NotFound(_("Kegiatan tidak ditemukan."))
-    if activity_id in activities_with_forms(activity_id):
-        raise _forms_drawn_conflict()
+    signals.form_shape_changing.send(activity)
     problem = _blueprint_problem(blueprint, activity.test_question_count)
     if problem:
         raise Invalid(_("Kisi-kisi tidak valid."), details={"blueprint": problem})
@@ -842,26 +655,3 @@ def update_blueprint(actor: User, activity_id: int, blueprint: dict[str, Any]) -
     db.session.flush()
     record(actor.id, "activity_blueprint_updated", "activity", activity.id)
     return activity
-
-
-def activities_with_forms(activity_id: int | None = None) -> set[int]:
-    """Activities (all, or just `activity_id`) of which a form has been drawn: an attempt
-    exists, started or prepared ahead. From then on every candidate must get a form of
-    the same shape."""
-    from ..exam.models import Attempt
-
-    query = (
-        db.select(TestSession.activity_id)
-        .join(Attempt, Attempt.session_id == TestSession.id)
-        .distinct()
-    )
-    if activity_id is not None:
-        query = query.where(TestSession.activity_id == activity_id)
-    return set(db.session.scalars(query))
-
-
-def _forms_drawn_conflict() -> Conflict:
-    return Conflict(
-        _("Soal ujian kegiatan ini sudah diundi; kisi-kisi tidak dapat diubah lagi."),
-        code="forms_already_drawn",
-    )

@@ -35,6 +35,7 @@ from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.extensions import db
 from ..core.mail import Attachment, send_mail
 from ..core.privacy import mask_nik
+from ..recruitment import signals as recruitment_signals
 from ..recruitment.models import Activity, Application, ApplicationStatus
 from .attendance import AttendanceRow, attendance_csv
 from .ics import booking_calendar
@@ -53,6 +54,19 @@ DOWNLOAD_ROSTER = "download_roster"
 
 def booking_for_application(application_id: int) -> Booking | None:
     return db.session.scalar(db.select(Booking).where(Booking.application_id == application_id))
+
+
+def refuse_decision_after_booking(application: Application) -> None:
+    """Receiver of `recruitment.signals.deciding`: a booked candidate's decision is final."""
+    if booking_for_application(application.id) is not None:
+        raise Conflict(
+            _("Kandidat sudah memilih sesi ujian; keputusan tidak dapat diubah."),
+            code="decision_locked",
+        )
+
+
+def connect_signals() -> None:
+    recruitment_signals.deciding.connect(refuse_decision_after_booking)
 
 
 # --- admins: sessions -------------------------------------------------------------

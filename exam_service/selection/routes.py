@@ -15,8 +15,8 @@ from ..accounts.auth import admin_required, candidate_required
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
 from ..core.clock import parse_wib
 from ..core.errors import Invalid, ServiceError
+from ..core.formatting import decimal_text
 from ..core.path_params import ActivityPath, ApplicationPath
-from ..feeds.service import decimal_text
 from . import service as selection
 from .forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
 from .models import ReviewRequest

@@ -34,12 +34,12 @@ from ..core.audit import record
 from ..core.clock import format_wib, utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.extensions import db
+from ..core.formatting import decimal_text
 from ..core.privacy import mask_nik
 from ..exam.models import Attempt, AttemptStatus
-from ..feeds import events
-from ..feeds.service import decimal_text
 from ..recruitment.models import Activity, Application, ApplicationStatus
 from ..scheduling.models import Booking, TestSession
+from . import signals
 from .models import OutcomeReason, ReviewRequest, SelectionMethod, SelectionOutcome, SelectionRule
 
 MAX_QUOTA = 100_000
@@ -408,7 +408,7 @@ def publish(activity_id: int, now: datetime | None = None) -> bool:
     }
     for row in ranked:
         _store_outcome(activity, applications[row.candidate.application_id], row, now)
-        events.emit(events.RESULT_PUBLISHED, activity.office_id, _event_data(activity, row, now))
+        signals.result_published.send(activity, data=_event_data(activity, row, now))
     rule.published_at = now
     db.session.flush()
     passed = sum(r.passed for r in ranked)

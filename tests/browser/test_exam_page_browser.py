@@ -274,7 +274,7 @@ def test_answers_given_offline_reach_the_server(app, page, exam_activity, book_c
 
 
 def test_time_runs_out(app, page, exam_activity, book_candidate):
-    from exam_service.exam.worker import FinishingWorker
+    from exam_service.worker import Worker
 
     booked = book_candidate(exam_activity(duration_seconds=8))
     log_in(page, booked.email)
@@ -290,7 +290,7 @@ def test_time_runs_out(app, page, exam_activity, book_candidate):
     # The finishing worker closes the attempt server-side; the page shows its receipt.
     stop = threading.Event()
     worker = threading.Thread(
-        target=FinishingWorker(app, poll_seconds=0.2, sweep_seconds=1).run,
+        target=Worker(app, poll_seconds=0.2, sweep_seconds=1).run,
         kwargs={"stop": stop, "max_seconds": 30},
     )
     worker.start()

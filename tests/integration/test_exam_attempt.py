@@ -206,10 +206,10 @@ def test_time_based_sequence_numbers_fit(candidate):
 def test_worker_draws_forms_ahead_so_starting_only_reads(app, exam_activity, book_candidate, login):
     from datetime import timedelta
 
-    from exam_service.exam.worker import FinishingWorker
+    from exam_service.worker import Worker
 
     booked = book_candidate(exam_activity(), starts_in=timedelta(hours=3))
-    FinishingWorker(app).tick()
+    Worker(app).tick()
     with app.app_context():
         attempt = db.session.scalar(
             db.select(Attempt).where(Attempt.booking_id == booked.booking_id)

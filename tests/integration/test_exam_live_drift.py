@@ -18,8 +18,8 @@ from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db, redis_store
 from exam_service.exam import live
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
-from exam_service.exam.worker import FinishingWorker
 from exam_service.scheduling.models import TestSession
+from exam_service.worker import Worker
 from tests.support.faults import wait_until
 
 GRACE_SECONDS = 1
@@ -144,7 +144,7 @@ def test_the_workers_sweep_repairs_a_deadline_redis_missed(
     redis_store.client.hset(live.state_key(attempt_id), "deadline_ms", old_deadline_ms)
     redis_store.client.zadd(live.DEADLINES_KEY, {str(attempt_id): old_deadline_ms})
 
-    FinishingWorker(app, sweep_seconds=0).tick()
+    Worker(app, sweep_seconds=0).tick()
 
     expected_ms = live.to_ms(database_deadline(app, attempt_id))
     assert expected_ms == old_deadline_ms + 300_000

@@ -19,7 +19,6 @@ from exam_service.core.config import Config
 from exam_service.core.extensions import db
 from exam_service.exam import service as exam
 from exam_service.exam.models import Attempt
-from exam_service.exam.worker import FinishingWorker
 from exam_service.feeds import webhooks
 from exam_service.feeds.models import (
     OutboxEvent,
@@ -27,6 +26,7 @@ from exam_service.feeds.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from exam_service.worker import Worker
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
@@ -245,7 +245,7 @@ def test_the_worker_sends_deliveries_on_its_own_threads(
     for _ in range(3):
         graded_attempt(activity_id)
     stop = threading.Event()
-    worker = FinishingWorker(app, poll_seconds=0.1)
+    worker = Worker(app, poll_seconds=0.1)
     thread = threading.Thread(target=worker.run, kwargs={"max_seconds": 10, "stop": stop})
     thread.start()
     try:

@@ -19,7 +19,7 @@ from exam_service.core.extensions import db, redis_store
 from exam_service.core.observability import configure_logging, flush_logs
 from exam_service.exam import live
 from exam_service.exam.models import Attempt
-from exam_service.exam.worker import FinishingWorker
+from exam_service.worker import Worker
 from tests.support.accounts import profile_payload
 
 HISTOGRAM = "http_request_duration_seconds"
@@ -299,7 +299,7 @@ def test_active_attempts_and_worker_lag(app, candidate, client):
     make_overdue(app, attempt_id, seconds_late=7)
     assert 7 <= gauge(client, "exam_worker_lag_seconds") < 60
 
-    assert FinishingWorker(app).tick() == 1
+    assert Worker(app).tick() == 1
     samples = scrape(client)
     assert samples[("exam_active_attempts", ())] == 0
     assert samples[("exam_worker_lag_seconds", ())] == 0

@@ -10,11 +10,11 @@ import pytest
 
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
-from exam_service.exam.worker import FinishingWorker
 from exam_service.feeds.dispatcher import ResultsDispatcher
 from exam_service.feeds.models import OutboxEvent
 from exam_service.recruitment.models import Activity, Application
 from exam_service.selection import service as selection
+from exam_service.worker import Worker
 from tests.support.feeds import schedule_quota_selection
 
 FULL_NIK = re.compile(r"\b\d{16}\b")
@@ -128,7 +128,7 @@ def test_the_worker_publishes_when_the_time_has_come(app, scheduled):
     with app.app_context():
         db.session.get_one(Activity, scheduled["activity_id"]).announcement_at = utcnow()
         db.session.commit()
-    FinishingWorker(app).tick()
+    Worker(app).tick()
     assert _application(scheduled["ani"])["status"] == "passed"
 
 

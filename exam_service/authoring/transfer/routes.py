@@ -1,8 +1,4 @@
-"""Bank import and export, and the blueprint editor: JSON API and pages (author role).
-
-Authors see activities' names, question counts and blueprints here, never
-candidates or their personal data.
-"""
+"""Bank import and export: JSON API and pages (author role)."""
 
 from __future__ import annotations
 
@@ -19,14 +15,10 @@ from ...accounts.auth import author_required
 from ...accounts.documents import read_limited
 from ...core.api import SESSION_AUTH, api_blueprint, json_response, responses
 from ...core.errors import Invalid, ServiceError
-from ...core.path_params import ActivityPath
-from ...recruitment.schemas import BlueprintIn
-from .. import coverage
-from ..forms import DIFFICULTY_LABELS
 from ..models import QuestionStatus
 from . import service as transfer
-from .forms import FORMAT_LABELS, MIX_FIELDS, BlueprintForm, ImportForm
-from .schemas import BlueprintOut, ExportQuery, ImportReportOut, ImportUpload, blueprint_out
+from .forms import FORMAT_LABELS, ImportForm
+from .schemas import ExportQuery, ImportReportOut, ImportUpload
 from .service import ExportFile, ImportOptions, ImportResult, UnreadableFile
 
 api = api_blueprint("authoring_transfer_api", __name__, "bank")
@@ -60,32 +52,6 @@ def api_import(form: ImportUpload) -> Response:
 def api_export(query: ExportQuery) -> Response:
     """The current version of every matching question as a file (QTI: a ZIP package)."""
     return _download(transfer.export_bank(query.format, query.status, query.category))
-
-
-@api.get(
-    "/bank/blueprints/<int:activity_id>",
-    responses=responses(200, BlueprintOut),
-    security=SESSION_AUTH,
-)
-@author_required
-@validate_request()
-def api_blueprint(path: ActivityPath) -> Response:
-    """An activity's blueprint against the bank's ACTIVE questions, per category."""
-    return json_response(blueprint_out(coverage.coverage(path.activity_id)))
-
-
-@api.put(
-    "/bank/blueprints/<int:activity_id>",
-    responses=responses(200, BlueprintOut),
-    security=SESSION_AUTH,
-)
-@author_required
-@validate_request()
-def api_update_blueprint(path: ActivityPath, body: BlueprintIn) -> Response:
-    """Counts must sum to the activity's question count (422); 409 `forms_already_drawn`
-    once any attempt of the activity exists."""
-    found = coverage.update_blueprint(current_user, path.activity_id, body.model_dump())
-    return json_response(blueprint_out(found))
 
 
 # --- pages: import and export ---------------------------------------------------------
@@ -140,51 +106,6 @@ def export_page(fmt: str) -> Any:
         flash(e.message, "error")
         return redirect(url_for(".import_page"), 303)
     return _download(exported)
-
-
-# --- pages: blueprint editor -----------------------------------------------------------
-
-
-@pages.route("/bank/kisi-kisi")
-@author_required
-def blueprint_list() -> Any:
-    return render_template(
-        "authoring_transfer/blueprints.html", activities=coverage.list_activities()
-    )
-
-
-@pages.route("/bank/kisi-kisi/<id:activity_id>", methods=["GET", "POST"])
-@author_required
-def blueprint_edit(activity_id: int) -> Any:
-    found = coverage.coverage(activity_id)
-    form = BlueprintForm()
-    status, problem = 200, None
-    if form.validate_on_submit():
-        draft = form.to_blueprint()
-        try:
-            coverage.update_blueprint(current_user, activity_id, draft)
-        except Invalid as e:
-            problem = (e.details or {}).get("blueprint") or e.message
-            found, status = coverage.coverage(activity_id, draft), 422
-        except ServiceError as e:
-            flash(e.message, "error")
-            status = e.status
-        else:
-            flash(_("Kisi-kisi telah disimpan."), "success")
-            return redirect(url_for(".blueprint_edit", activity_id=activity_id), 303)
-    elif form.is_submitted():
-        status = 422
-    else:
-        form.fill(found)
-    return render_template(
-        "authoring_transfer/blueprint.html",
-        form=form,
-        found=found,
-        by_slug={row.slug: row for row in found.rows},
-        problem=problem,
-        mix_fields=MIX_FIELDS,
-        difficulty_labels=DIFFICULTY_LABELS,
-    ), status
 
 
 def _report_out(result: ImportResult) -> ImportReportOut:

@@ -23,12 +23,13 @@ from flask_babel import gettext as _
 from question_bank import Blueprint, Difficulty, apportion, available_per_category, check_coverage
 
 from ..accounts.models import User
+from ..authoring.bank import active_questions
+from ..authoring.models import Category
 from ..core.errors import NotFound
 from ..core.extensions import db
+from ..exam.frozen_forms import activities_with_forms
 from ..recruitment import service as recruitment
 from ..recruitment.models import Activity
-from .bank import active_questions
-from .models import Category
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def list_activities() -> list[BlueprintCoverage]:
     ).all()
     pool = active_questions()
     names = _category_names()
-    drawn = recruitment.activities_with_forms()
+    drawn = activities_with_forms()
     return [_coverage(a, a.blueprint, a.id in drawn, pool, names) for a in activities]
 
 
@@ -85,7 +86,7 @@ def coverage(activity_id: int, blueprint: dict[str, Any] | None = None) -> Bluep
     (the page shows a refused draft against the bank too)."""
     activity = _activity(activity_id)
     shown = activity.blueprint if blueprint is None else blueprint
-    drawn = activity_id in recruitment.activities_with_forms(activity_id)
+    drawn = activity_id in activities_with_forms(activity_id)
     return _coverage(activity, shown, drawn, active_questions(), _category_names())
 
 

@@ -1,0 +1,210 @@
+"""The applicant's way through a recruitment, as the candidate and the admin see it.
+
+An application's timeline spans every domain below: the administrative decision
+(recruitment), the booked session (scheduling), the test (exam) and the
+published result (selection). Composing them here keeps each of those domains
+free of the ones above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import gettext as _
+
+from ..accounts.models import Document, Profile, User
+from ..accounts.profiles import missing_for_application
+from ..core.audit import record
+from ..core.clock import format_wib
+from ..core.errors import NotFound
+from ..core.extensions import db
+from ..core.privacy import mask_nik
+from ..exam.service import finished_at
+from ..recruitment import service as recruitment
+from ..recruitment.models import Activity, Application, ApplicationStatus
+from ..scheduling.models import Booking
+from ..scheduling.service import booking_for_application
+
+
+class StepState(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    key: str
+    label: str
+    state: StepState
+    # When the step happened (done/failed steps).
+    at: datetime | None = None
+    # A reason, a session, or the schedule of a step still to come.
+    note: str | None = None
+
+
+def _timeline(application: Application, booking: Booking | None) -> list[TimelineStep]:
+    status = ApplicationStatus(application.status)
+    steps = [
+        TimelineStep("submitted", _("Lamaran dikirim"), StepState.DONE, application.submitted_at),
+        _decision_step(application, status),
+    ]
+    if status is ApplicationStatus.REJECTED:
+        return steps
+    return [
+        *steps,
+        _session_step(application.activity, booking),
+        _test_step(status, booking),
+        _result_step(application.activity, status),
+    ]
+
+
+def _decision_step(application: Application, status: ApplicationStatus) -> TimelineStep:
+    if status is ApplicationStatus.SUBMITTED:
+        return TimelineStep("decision", _("Seleksi administrasi"), StepState.PENDING)
+    # Passed and not passed come after an acceptance.
+    rejected = status is ApplicationStatus.REJECTED
+    shown = ApplicationStatus.REJECTED if rejected else ApplicationStatus.ACCEPTED
+    return TimelineStep(
+        "decision",
+        str(recruitment.STATUS_LABELS[shown]),
+        StepState.FAILED if rejected else StepState.DONE,
+        application.decided_at,
+        application.decision_reason,
+    )
+
+
+def _session_step(activity: Activity, booking: Booking | None) -> TimelineStep:
+    if booking is None:
+        note = _(
+            "Pemilihan sesi dibuka %(opens)s sampai %(closes)s.",
+            opens=format_wib(activity.booking_opens_at),
+            closes=format_wib(activity.booking_closes_at),
+        )
+        return TimelineStep("session", _("Memilih sesi ujian"), StepState.PENDING, note=note)
+    session = booking.session
+    note = f"{format_wib(session.starts_at)} - {format_wib(session.ends_at)}"
+    if session.place:
+        note += f", {session.place}"
+    return TimelineStep(
+        "session", _("Sesi ujian dipilih"), StepState.DONE, booking.created_at, note
+    )
+
+
+def _test_step(status: ApplicationStatus, booking: Booking | None) -> TimelineStep:
+    finished = finished_at(booking.id) if booking is not None else None
+    if finished is not None or status in recruitment.FINAL_STATUSES:
+        return TimelineStep("test", _("Ujian selesai"), StepState.DONE, finished)
+    return TimelineStep("test", _("Mengikuti ujian"), StepState.PENDING)
+
+
+def _result_step(activity: Activity, status: ApplicationStatus) -> TimelineStep:
+    if status is ApplicationStatus.PASSED:
+        return TimelineStep("result", str(recruitment.STATUS_LABELS[status]), StepState.DONE)
+    if status is ApplicationStatus.NOT_PASSED:
+        return TimelineStep("result", str(recruitment.STATUS_LABELS[status]), StepState.FAILED)
+    note = None
+    if activity.announcement_at is not None:
+        note = _("Diumumkan %(at)s.", at=format_wib(activity.announcement_at))
+    return TimelineStep("result", _("Pengumuman hasil akhir"), StepState.PENDING, note=note)
+
+
+@dataclass(frozen=True)
+class MyApplication:
+    application: Application
+    booking: Booking | None
+    timeline: list[TimelineStep]
+
+    @property
+    def status_label(self) -> str:
+        return str(recruitment.STATUS_LABELS[ApplicationStatus(self.application.status)])
+
+
+@dataclass(frozen=True)
+class CandidateOverview:
+    applications: list[MyApplication]
+    # Activities open for registration that the candidate has not applied to.
+    open_activities: list[Activity]
+    # What the candidate still has to complete before applying (labels).
+    missing: list[str]
+
+
+def my_applications(user: User) -> list[MyApplication]:
+    applications = db.session.scalars(
+        db.select(Application)
+        .where(Application.user_id == user.id)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    )
+    return [_mine(a) for a in applications]
+
+
+def my_application(user: User, application_id: int) -> MyApplication:
+    """One of the candidate's own applications; anybody else's is "not found"."""
+    application = db.session.scalar(
+        db.select(Application).where(
+            Application.id == application_id, Application.user_id == user.id
+        )
+    )
+    if application is None:
+        raise NotFound(_("Lamaran tidak ditemukan."))
+    return _mine(application)
+
+
+def candidate_overview(user: User, now: datetime | None = None) -> CandidateOverview:
+    mine = my_applications(user)
+    applied = {m.application.activity_id for m in mine}
+    activities = [a for a in recruitment.open_activities(now) if a.id not in applied]
+    return CandidateOverview(mine, activities, missing_for_application(user.id))
+
+
+def _mine(application: Application) -> MyApplication:
+    booking = booking_for_application(application.id)
+    return MyApplication(application, booking, _timeline(application, booking))
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    application: Application
+    profile: Profile
+    eligibility: recruitment.Eligibility
+    documents: list[Document]
+    booking: Booking | None
+    timeline: list[TimelineStep]
+    history: list[recruitment.HistoryEntry]
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.profile.nik)
+
+    @property
+    def status_label(self) -> str:
+        return str(recruitment.STATUS_LABELS[ApplicationStatus(self.application.status)])
+
+    @property
+    def decidable(self) -> bool:
+        return self.booking is None and self.application.status not in recruitment.FINAL_STATUSES
+
+
+def admin_application_detail(admin: User, application_id: int) -> ApplicationDetail:
+    """Everything the admin needs to decide; the access to NIK and documents is audited."""
+    application = recruitment.application_for_admin(admin, application_id)
+    profile = recruitment.profile_of(application)
+    record(
+        admin.id,
+        recruitment.VIEW_PERSONAL_DATA,
+        "application",
+        application.id,
+        fields=["nik", "documents"],
+    )
+    booking = booking_for_application(application.id)
+    return ApplicationDetail(
+        application=application,
+        profile=profile,
+        eligibility=recruitment.eligibility_of(application, profile),
+        documents=recruitment.documents_of(application.user_id),
+        booking=booking,
+        timeline=_timeline(application, booking),
+        history=recruitment.history_of(application.id),
+    )
