@@ -1,8 +1,9 @@
 /* The question editor's live preview (templates/authoring/edit.html).
  *
  * While the author types, the form is sent (debounced) to POST /api/v1/bank/preview,
- * which sanitizes the stem exactly as it will be stored; the answer is drawn with the
- * candidate page's own markup and styles (exam.css) in a 360 px wide frame.
+ * which sanitizes the stem exactly as it will be stored; the question is drawn by the
+ * candidate page's own renderer (question_view.js) and styles (exam.css) in a 360 px
+ * wide frame.
  */
 (function () {
   "use strict";
@@ -43,25 +44,9 @@
   }
 
   function render(preview) {
-    document.getElementById("preview-stem").innerHTML = preview.text;
-    var list = document.getElementById("preview-options");
-    list.textContent = "";
-    preview.options.forEach(function (option) {
-      var label = document.createElement("label");
-      label.className = "exam-option";
-      var input = document.createElement("input");
-      input.type = "radio";
-      input.name = "preview-choice";
-      var key = document.createElement("span");
-      key.className = "exam-option-key";
-      key.textContent = option.key + ".";
-      var text = document.createElement("span");
-      text.className = "exam-option-text";
-      text.textContent = option.text;
-      label.appendChild(input);
-      label.appendChild(key);
-      label.appendChild(text);
-      list.appendChild(label);
+    QuestionView.render(document.getElementById("preview"), preview, {
+      name: "preview-choice",
+      number: 1,
     });
     var problems = document.getElementById("preview-problems");
     problems.textContent = "";

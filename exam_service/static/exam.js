@@ -30,7 +30,6 @@
     loginAgain: "Masuk lagi",
     reload: "Muat ulang",
     question: "Soal {n} dari {total}",
-    imageAlt: "Gambar soal {n}",
     stateSaved: "✓ Jawaban tersimpan",
     stateSaving: "Menyimpan jawaban...",
     statePending: "Belum terkirim — disimpan di perangkat dan dikirim otomatis",
@@ -88,6 +87,8 @@
 
   var root = document.getElementById("exam");
   if (!root) return;
+  // The stem, image and options: drawn by question_view.js, shared with the editor's preview.
+  var questionCard = root.querySelector(".exam-question");
   var API = root.getAttribute("data-api");
   var LOGIN_URL = root.getAttribute("data-login");
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
@@ -824,36 +825,7 @@
       n: q.position,
       total: state.questions.length,
     });
-    // Stems are sanitized light markup from the server (b, i, table, sub, sup, lists).
-    $("exam-stem").innerHTML = q.text;
-    var image = $("exam-image");
-    if (q.image_url) {
-      image.src = q.image_url;
-      image.alt = fill(T.imageAlt, { n: q.position });
-    } else {
-      image.removeAttribute("src");
-    }
-    image.hidden = !q.image_url;
-    var list = $("exam-option-list");
-    list.textContent = "";
-    q.options.forEach(function (option) {
-      var label = document.createElement("label");
-      label.className = "exam-option";
-      var input = document.createElement("input");
-      input.type = "radio";
-      input.name = "choice";
-      input.value = option.key;
-      var key = document.createElement("span");
-      key.className = "exam-option-key";
-      key.textContent = option.key + ".";
-      var text = document.createElement("span");
-      text.className = "exam-option-text";
-      text.textContent = option.text;
-      label.appendChild(input);
-      label.appendChild(key);
-      label.appendChild(text);
-      list.appendChild(label);
-    });
+    QuestionView.render(questionCard, q, { name: "choice", number: q.position });
     $("exam-prev").disabled = state.current <= 1;
     $("exam-next").disabled = state.current >= state.questions.length;
     setInputsEnabled(!state.ended);
@@ -865,11 +837,7 @@
     if (!state.questions.length) return;
     var position = state.current;
     var choice = choiceOf(position);
-    var inputs = $("exam-option-list").querySelectorAll("input");
-    Array.prototype.forEach.call(inputs, function (input) {
-      input.checked = input.value === choice;
-      input.parentNode.classList.toggle("checked", input.checked);
-    });
+    QuestionView.select(questionCard, choice);
     $("exam-clear").disabled = state.ended || !choice;
     var flagged = !!state.flags[position];
     var flag = $("exam-flag");
