@@ -27,7 +27,6 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,9 +44,10 @@ from sqlalchemy.engine import make_url
 
 from . import checks
 from .checks import ANSWERS_CHECK, Check
+from .schema import recreate_schema
 from .seed import Seeded, SeedSpec, seed
+from .server import ROOT, Server, free_port, start_worker, stop_process
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/exam_bench"
@@ -62,6 +62,9 @@ LOGIN_SECONDS = 0.1
 BUSY_FACTOR = 10
 # Seconds of slack in a run's limit for locust's own start-up and the stragglers.
 RUN_SLACK_SECONDS = 60
+# Upper bounds on the server's start-up (until /readyz answers) and on its shutdown.
+SERVER_READY_SECONDS = 60.0
+SERVER_STOP_SECONDS = 25.0
 
 # The compressed steady test may be lengthened to fit the machine (Profile.steady_paced):
 # a short AnswerFlood measures the answer saves per second the server manages right now,
@@ -617,73 +620,18 @@ def machine(app: Flask, workers: str, threads: str) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    import urllib.request
-
-    ends = time.monotonic() + timeout
-    while time.monotonic() < ends:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited while starting")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the server did not become ready")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 @contextmanager
 def servers(env: dict[str, str], port: int, workdir: Path) -> Iterator[str]:
     """gunicorn (the repository's config) and the finishing worker, stopped on the way out."""
-    url = f"http://127.0.0.1:{port}"
-    log = (workdir / "server.log").open("a")
-    gunicorn = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "exam_service:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "exam_service", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log = workdir / "server.log"
+    server = Server.launch(env, port=port, log=log, ready_path="/readyz")
+    worker = start_worker(env, log=log)  # boots while gunicorn does
     try:
-        _wait_ready(url, gunicorn)
-        yield url
+        server.wait_ready(SERVER_READY_SECONDS)
+        yield server.url
     finally:
-        _stop(worker)
-        _stop(gunicorn)
-        log.close()
+        stop_process(worker, SERVER_STOP_SECONDS)
+        server.stop(seconds=SERVER_STOP_SECONDS)
 
 
 def ensure_database(url: str) -> None:
@@ -705,21 +653,10 @@ def ensure_database(url: str) -> None:
 
 def reset_backends(app: Flask) -> None:
     """An empty schema at the newest migration, and an empty Redis database."""
-    from flask_migrate import upgrade
-
-    from exam_service.core.extensions import db, redis_store
+    from exam_service.core.extensions import redis_store
 
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        else:
-            db.drop_all()
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
-        db.session.remove()
+        recreate_schema()
         redis_store.client.flushdb()
 
 
@@ -879,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     info = machine(app, env.get("GUNICORN_WORKERS", "2"), env.get("GUNICORN_THREADS", "4"))
     info["started_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with servers(env, args.port or _free_port(), workdir) as url:
+    with servers(env, args.port or free_port(), workdir) as url:
         bench = Bench(app, url, workdir, profile)
         try:
             bench.run_all(set(args.only) if args.only else None)

@@ -11,14 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 _TMP = Path(tempfile.mkdtemp(prefix="exam-tests-"))
 # Set before the app is imported anywhere, so the instance folder is ours.
@@ -26,6 +23,7 @@ os.environ.setdefault("EXAM_INSTANCE_PATH", str(_TMP / "instance"))
 
 from exam_service import create_app  # noqa: E402
 from exam_service.core.extensions import db, redis_store  # noqa: E402
+from loadtest.schema import empty_tables, recreate_schema  # noqa: E402
 
 from .support.clients import ApiClient  # noqa: E402
 
@@ -64,26 +62,10 @@ def test_config() -> dict:
 def app(test_config: dict) -> Iterator[Flask]:
     app = create_app(test_config)
     with app.app_context():
-        _reset_schema()
-        from flask_migrate import upgrade
-
-        upgrade()
-        db.session.remove()
+        recreate_schema()  # start from an empty database (the CI database is reused)
     yield app
     redis_store.shutdown_embedded()
     shutil.rmtree(_TMP, ignore_errors=True)
-
-
-def _reset_schema() -> None:
-    """Start the session from an empty database (the CI database is reused)."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture(autouse=True)
@@ -94,32 +76,8 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        if db.engine.dialect.name == "postgresql":
-            _truncate(tables)
-        else:
-            with db.engine.begin() as conn:
-                # questions and question_versions reference each other: check at commit.
-                conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our table names)
+        empty_tables()
         redis_store.client.flushdb()
-
-
-def _truncate(tables: list[str], attempts: int = 5) -> None:
-    """TRUNCATE takes every table's lock; a live-server request still running from
-    the test (a browser's last autosave) may hold row locks, and PostgreSQL may
-    pick the TRUNCATE as a deadlock victim: then try again."""
-    for attempt in range(attempts):
-        try:
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            return
-        except OperationalError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.5)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from exam_service.accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
 from exam_service.accounts.profiles import NIK_UNAVAILABLE, missing_for_application
 from exam_service.accounts.service import disable_user
 from exam_service.core.extensions import db
-from tests.support.accounts import make_nik, profile_payload
+from tests.support.accounts import profile_payload
+from tests.support.factories import invented_nik
 
 PROFILE = "/api/v1/me/profile"
 
@@ -42,7 +43,7 @@ def test_save_read_and_update(make_user, login):
 
 def test_regency_code_follows_the_nik(app, make_user, login):
     client = login(make_user())
-    nik = make_nik(date(1995, 8, 15), regency="3201")
+    nik = invented_nik(date(1995, 8, 15), regency="3201")
     assert client.put(PROFILE, json=profile_payload(nik=nik)).json["regency_code"] == "3201"
 
 
@@ -94,7 +95,7 @@ def test_international_mobile_format_accepted(make_user, login):
 def test_mismatches_are_accepted_and_flagged_for_admins_only(app, make_user, login):
     user = make_user()
     client = login(user)
-    nik = make_nik(date(1995, 8, 15), Gender.MALE)
+    nik = invented_nik(date(1995, 8, 15), Gender.MALE)
     payload = profile_payload(nik=nik, birth_date=date(1995, 8, 16), gender=Gender.FEMALE)
     response = client.put(PROFILE, json=payload)
     assert response.status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from exam_service.accounts.models import Office, Role, User
 from exam_service.core.extensions import db
+from tests.support.factories import build_office
 
 PASSWORD = "sandi-operator-panjang"
 
@@ -12,7 +13,7 @@ def test_create_user_asks_for_the_password_instead_of_taking_it_from_the_command
     app, make_client
 ):
     with app.app_context():
-        db.session.add(Office(code="3299", name="BPS Uji", region_code="3299"))
+        build_office(code="3299", region_code="3299")
         db.session.commit()
     runner = app.test_cli_runner()
 

@@ -26,9 +26,9 @@ import re
 import pytest
 
 from exam_service.accounts.models import Profile, Role
-from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
 from exam_service.core.extensions import db
 from tests.support.exam import BLUEPRINT
+from tests.support.factories import build_category, build_question
 
 TAGS = ("hitung-0", "hitung-1", "hitung-2", "konsep-0", "konsep-1")  # Q1..Q5
 PLAN = {
@@ -45,26 +45,18 @@ def add_exact_bank() -> dict[str, int]:
     """Exactly the blueprint's questions (3 hitung, 2 konsep); returns tag -> version id."""
     versions = {}
     for slug, count in BLUEPRINT["categories"].items():
-        category = Category(slug=slug, name=slug.title())
-        db.session.add(category)
+        category = build_category(slug)
         db.session.flush()
         for n in range(count):
             tag = f"{slug}-{n}"
-            question = Question(category_id=category.id, status=QuestionStatus.ACTIVE)
-            db.session.add(question)
-            db.session.flush()
-            version = QuestionVersion(
-                question_id=question.id,
-                difficulty="medium",
+            question = build_question(
+                category.id,
                 stem=f"Soal statistik {tag}",
                 options=[
                     {"text": f"Pilihan {i} soal {tag}", "points": int(i == 0)} for i in range(4)
                 ],
             )
-            db.session.add(version)
-            db.session.flush()
-            question.current_version_id = version.id
-            versions[tag] = version.id
+            versions[tag] = question.current_version_id
     return versions
 
 

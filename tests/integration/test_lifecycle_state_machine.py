@@ -16,7 +16,6 @@ database's gate must refuse on its own).
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,22 +34,27 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import func, text
+from sqlalchemy import func
 
-from exam_service.accounts.models import Office, Role, User
-from exam_service.accounts.passwords import hash_password
-from exam_service.accounts.service import CONSENT_VERSION
+from exam_service.accounts.models import Role
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db, redis_store
 from exam_service.exam import service
 from exam_service.exam.models import Answer, Attempt, AttemptStatus
-from exam_service.exam.worker import FinishingWorker
-from exam_service.recruitment.models import Activity
 from exam_service.scheduling.models import Booking, TestSession
+from exam_service.worker import Worker
+from loadtest.schema import empty_tables
 from tests.support.accounts import PASSWORD
 from tests.support.clients import ApiClient
 from tests.support.exam import BLUEPRINT, QUESTION_COUNT, add_bank
-from tests.support.recruitment import add_documents, add_profile
+from tests.support.factories import (
+    build_activity,
+    build_documents,
+    build_office,
+    build_profile,
+    build_test_session,
+    build_user,
+)
 
 FORBIDDEN = re.compile(
     r"\b(points?|poin|correct|is_key|answer_key|kunci|scores?|skor|bobot)\b", re.IGNORECASE
@@ -64,8 +68,6 @@ PICK = st.tuples(st.integers(0, MAX_CANDIDATES - 1), st.integers(0, 3).map(lambd
 WRITE = st.tuples(
     st.integers(1, QUESTION_COUNT), st.sampled_from("ABCD"), st.integers(0, 3).map(lambda n: n < 3)
 )
-_numbers = itertools.count(1)
-_HASH: list[str] = []
 
 
 @dataclass
@@ -88,24 +90,10 @@ class Candidate:
     answers: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
-def _password_hash() -> str:
-    if not _HASH:
-        _HASH.append(hash_password(PASSWORD))
-    return _HASH[0]
-
-
 def _empty(app: Flask) -> None:
     """Every example starts from empty tables and an empty Redis, like every test."""
     with app.app_context():
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our table names)
+        empty_tables()
         redis_store.client.flushdb()
 
 
@@ -125,45 +113,31 @@ def lifecycle_machine(app: Flask) -> type[RuleBasedStateMachine]:
         def open_activity(self) -> None:
             """An office, its admin, an activity open for applying and booking, 2 sessions."""
             now = utcnow()
-            n = next(_numbers)
             with app.app_context():
-                office = Office(code=f"SM{n}", name="BPS Mesin Keadaan", region_code="3273")
-                db.session.add(office)
+                office = build_office(name="BPS Mesin Keadaan")
                 db.session.flush()
-                admin = User(
-                    email=f"admin-sm{n}@uji.example",
-                    password_hash=_password_hash(),
-                    full_name="Admin Uji",
-                    role=Role.ADMIN,
-                    office_id=office.id,
-                    activated_at=now,
-                )
+                admin = build_user(Role.ADMIN, name="Admin Uji", office_id=office.id)
                 # Both windows open at once: the machine, not the calendar, orders the steps.
-                activity = Activity(
-                    office_id=office.id,
+                activity = build_activity(
+                    office.id,
                     name="Rekrutmen Mesin Keadaan",
                     registration_opens_at=now - timedelta(days=1),
                     registration_closes_at=now + timedelta(days=1),
                     booking_opens_at=now - timedelta(days=1),
                     booking_closes_at=now + timedelta(days=1),
+                    announcement_at=None,
                     test_question_count=QUESTION_COUNT,
                     test_duration_seconds=3600,
                     blueprint=BLUEPRINT,
                 )
-                db.session.add_all([admin, activity])
                 add_bank()
                 db.session.flush()
                 sessions = [
-                    TestSession(
-                        activity_id=activity.id,
-                        starts_at=now + timedelta(hours=1),
-                        ends_at=now + timedelta(hours=2, minutes=15),
-                        capacity=capacity,
-                        booked=0,
+                    build_test_session(
+                        activity.id, starts_at=now + timedelta(hours=1), capacity=capacity
                     )
                     for capacity in CAPACITIES
                 ]
-                db.session.add_all(sessions)
                 db.session.commit()
                 self.activity_id = activity.id
                 self.sessions = [s.id for s in sessions]
@@ -195,22 +169,11 @@ def lifecycle_machine(app: Flask) -> type[RuleBasedStateMachine]:
         @rule()
         def register(self) -> None:
             """An activated account with a complete profile and documents, logged in."""
-            n = next(_numbers)
-            now = utcnow()
             with app.app_context():
-                user = User(
-                    email=f"siklus{n}@uji.example",
-                    password_hash=_password_hash(),
-                    full_name=f"Peserta Siklus {n}",
-                    role=Role.CANDIDATE,
-                    activated_at=now,
-                    consent_version=CONSENT_VERSION,
-                    consent_at=now,
-                )
-                db.session.add(user)
+                user = build_user(name="Peserta Siklus")
                 db.session.flush()
-                add_profile(user)
-                add_documents(user.id)
+                build_profile(user)
+                build_documents(user.id)
                 db.session.commit()
                 user_id, email = user.id, user.email
             client = ApiClient(app.test_client())
@@ -417,7 +380,7 @@ def lifecycle_machine(app: Flask) -> type[RuleBasedStateMachine]:
         @rule()
         def worker_ticks(self) -> None:
             """One round of the finishing worker (it sweeps the database on its first)."""
-            FinishingWorker(app).tick()
+            Worker(app).tick()
             for c in self.candidates:
                 if c.timed_out and not c.finished:
                     c.finished = True

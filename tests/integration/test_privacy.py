@@ -21,8 +21,8 @@ from exam_service.recruitment.models import Application, ApplicationStatus
 from exam_service.selection.models import (
     OutcomeReason,
     SelectionOutcome,
-    SelectionRule,
 )
+from tests.support.factories import build_selection_rule
 from tests.support.recruitment import add_booking, write_document_file
 
 PASSWORD = "sandi-yang-cukup-panjang"
@@ -119,14 +119,8 @@ def publish_outcome(app, application_id: int, score: str, published_at) -> None:
         application = db.session.get_one(Application, application_id)
         application.status = ApplicationStatus.PASSED
         application.activity.show_score_to_candidates = True
-        db.session.add(
-            SelectionRule(
-                activity_id=application.activity_id,
-                method="quota",
-                quota=1,
-                scheduled_at=published_at,
-                published_at=published_at,
-            )
+        build_selection_rule(
+            application.activity_id, scheduled_at=published_at, published_at=published_at
         )
         db.session.add(
             SelectionOutcome(
@@ -218,11 +212,7 @@ def stored_paths(app, user: User) -> list[Path]:
 
 def announce(app, activity_id: int, at) -> None:
     with app.app_context():
-        db.session.add(
-            SelectionRule(
-                activity_id=activity_id, method="quota", quota=1, scheduled_at=at, published_at=at
-            )
-        )
+        build_selection_rule(activity_id, scheduled_at=at, published_at=at)
         db.session.commit()
 
 

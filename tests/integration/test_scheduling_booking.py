@@ -17,6 +17,7 @@ from exam_service.core.extensions import db
 from exam_service.recruitment.models import ApplicationStatus
 from exam_service.scheduling import service
 from exam_service.scheduling.models import Booking, TestSession
+from tests.support.factories import build_booking
 from tests.support.mail import body_text, mails, only_mail
 from tests.support.scheduling import booking_rows, session_row
 
@@ -105,7 +106,7 @@ def test_the_unique_constraint_decides_and_the_losing_seat_is_given_back(
     the savepoint's rollback must also undo its seat increment."""
     candidate = accepted_candidate(office_x.activity_id)
     held_in, other = (make_session(office_x.activity_id) for _ in range(2))
-    db.session.add(Booking(application_id=candidate.application_id, session_id=held_in))
+    build_booking(candidate.application_id, held_in)
     db.session.commit()
 
     with pytest.raises(Conflict) as refused:

@@ -12,7 +12,8 @@ from exam_service.accounts.models import Role
 from exam_service.core.audit import AuditEvent
 from exam_service.core.clock import WIB, utcnow
 from exam_service.core.extensions import db
-from exam_service.scheduling.models import Booking, TestSession
+from exam_service.scheduling.models import TestSession
+from tests.support.factories import build_booking
 from tests.support.scheduling import booking_rows, session_row
 
 
@@ -292,7 +293,7 @@ def test_the_foreign_key_keeps_a_booking_the_counter_missed(
     session_id = make_session(activity_id)
     candidate = accepted_candidate(activity_id)
     with app.app_context():
-        db.session.add(Booking(application_id=candidate.application_id, session_id=session_id))
+        build_booking(candidate.application_id, session_id)
         db.session.commit()
 
     response = delete(admin, session_id)

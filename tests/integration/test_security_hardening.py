@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,10 +28,12 @@ from exam_service.authoring.models import Category
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db, redis_store
 from exam_service.scheduling.models import TestSession
+from loadtest.server import Server
 from tests.support.accounts import PASSWORD, png_bytes, profile_payload
 from tests.support.clients import csrf_from
 from tests.support.exam import BLUEPRINT, QUESTION_COUNT, add_bank
-from tests.support.live import ROOT, SERVER_START_SECONDS, _free_port, server_env
+from tests.support.factories import build_test_session
+from tests.support.live import server_env
 from tests.support.mail import body_text, only_mail
 
 TRACE_MARKERS = ("Traceback", "secret-marker", "RuntimeError", "Werkzeug Debugger", "__debugger__")
@@ -364,13 +364,7 @@ def open_activity(app: Flask, make_office, make_activity, make_user) -> Callable
         with app.app_context():
             if not db.session.scalar(db.select(Category.id).limit(1)):
                 add_bank()
-            session = TestSession(
-                activity_id=activity_id,
-                starts_at=now + timedelta(hours=1),
-                ends_at=now + timedelta(hours=2, minutes=15),
-                capacity=10,
-            )
-            db.session.add(session)
+            session = build_test_session(activity_id, starts_at=now + timedelta(hours=1))
             db.session.commit()
             return activity_id, session.id, admin.email
 
@@ -518,66 +512,24 @@ def serve(app: Flask, tmp_path: Path) -> Iterator[Callable[..., LoggedServer]]:
             }
         )
     )
-    processes: list[subprocess.Popen] = []
+    servers: list[Server] = []
 
     def start(**env: str) -> LoggedServer:
-        output = tmp_path / f"server{len(processes)}.log"
-        port = _free_port()
-        with output.open("w") as sink:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    str(ROOT / "gunicorn.conf.py"),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "1",
-                    "--log-level",
-                    "debug",
-                    "--access-logfile",
-                    "-",
-                    "--log-config-json",
-                    str(log_config),
-                    "exam_service:create_app()",
-                ],
-                cwd=ROOT,
-                env=server_env(app, **env),
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process)
-        return LoggedServer(url, output)
+        output = tmp_path / f"server{len(servers)}.log"
+        options = ["--log-level", "debug", "--access-logfile", "-"]
+        options += ["--log-config-json", str(log_config)]
+        server = Server.start(server_env(app, **env), workers=1, options=options, log=output)
+        servers.append(server)
+        return LoggedServer(server.url, output)
 
     yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture
 def logged_server(serve) -> LoggedServer:
     return serve()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass  # still booting
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("the logged server did not start")
-        time.sleep(0.2)
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from exam_service.core.extensions import db
 from exam_service.feeds import webhooks
 from exam_service.feeds.events import ATTEMPT_GRADED
 from exam_service.feeds.models import OutboxEvent, WebhookAttempt, WebhookDelivery
+from tests.support.factories import build_user
 from tests.support.faults import free_port
 
 pytestmark = pytest.mark.slow
@@ -142,8 +143,8 @@ def test_mail_server_down_the_register_page_says_so(app, make_client, monkeypatc
 def test_mail_server_down_resend_answers_as_always(app, client, monkeypatch):
     """Whether the account exists must not show: resend answers the same either way."""
     with app.app_context():
-        waiting = User(email="menunggu@uji.example", full_name="Menunggu", password_hash="x")
-        db.session.add(waiting)
+        # Registered, never activated: the one kind of account resend sends mail to.
+        build_user(email="menunggu@uji.example", full_name="Menunggu", activated_at=None)
         db.session.commit()
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())

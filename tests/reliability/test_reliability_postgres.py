@@ -25,6 +25,7 @@ from exam_service.core.config import Config
 from exam_service.core.extensions import db
 from exam_service.exam.models import Attempt, AttemptStatus
 from exam_service.scheduling.models import Booking, TestSession
+from loadtest.server import ROOT
 from tests.support.accounts import PASSWORD
 from tests.support.faults import (
     Acknowledged,
@@ -36,7 +37,6 @@ from tests.support.faults import (
     table_locked,
     wait_until,
 )
-from tests.support.live import ROOT
 
 pytestmark = pytest.mark.slow
 

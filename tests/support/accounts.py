@@ -21,18 +21,16 @@ from exam_service.accounts.models import DocumentKind, Education, Gender, Office
 from exam_service.accounts.service import create_user
 from exam_service.core.extensions import db
 
-PASSWORD = "kata-sandi-uji-yang-panjang"
+from .factories import PASSWORD, build_office, invented_nik
+
 _numbers = itertools.count(1)
-_serials = itertools.count(1)
 
 
 @pytest.fixture
 def make_office(app: Flask) -> Callable[..., Office]:
     def make(code: str | None = None, region_code: str = "3273") -> Office:
-        n = next(_numbers)
         with app.app_context():
-            office = Office(code=code or f"OF{n}", name=f"BPS Uji {n}", region_code=region_code)
-            db.session.add(office)
+            office = build_office(code=code, region_code=region_code)
             db.session.commit()
             db.session.refresh(office)
             db.session.expunge(office)
@@ -85,21 +83,7 @@ def login(make_client):
     return do_login
 
 
-# --- NIKs and profiles -------------------------------------------------------
-
-
-def make_nik(
-    birth_date: date,
-    gender: Gender = Gender.MALE,
-    *,
-    regency: str = "3273",
-    district: str = "01",
-    serial: int | None = None,
-) -> str:
-    """An invented, well-formed NIK; each call gets a new serial unless one is given."""
-    day = birth_date.day + (40 if gender is Gender.FEMALE else 0)
-    serial = next(_serials) if serial is None else serial
-    return f"{regency}{district}{day:02d}{birth_date:%m%y}{serial:04d}"
+# --- profiles ----------------------------------------------------------------
 
 
 def profile_payload(**overrides: Any) -> dict[str, Any]:
@@ -114,7 +98,7 @@ def profile_payload(**overrides: Any) -> dict[str, Any]:
     gender = overrides.get("gender", Gender.MALE)
     gender = Gender(gender) if gender in {g.value for g in Gender} else Gender.MALE
     payload = {
-        "nik": make_nik(birth_date, gender),
+        "nik": invented_nik(birth_date, gender),
         "full_name": "Calon Mitra Uji",
         "birth_date": birth_date.isoformat(),
         "gender": gender.value,

@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 
-from exam_service.accounts.models import Gender, Office, Profile, Role, User
-from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
+from exam_service.accounts.models import User
+from exam_service.authoring.models import Category
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
-from exam_service.recruitment.models import Activity, Application, ApplicationStatus
-from exam_service.scheduling.models import Booking, TestSession
+from exam_service.recruitment.models import Activity, ApplicationStatus
+from exam_service.scheduling.models import TestSession
 
-from .accounts import PASSWORD
+from .factories import (
+    build_activity,
+    build_application,
+    build_booking,
+    build_category,
+    build_office,
+    build_profile,
+    build_question,
+    build_test_session,
+    build_user,
+)
 
 # Two categories; option 0 is the key of every "plain" question, so tests know the
 # right answers without the API ever telling them.
 BLUEPRINT = {"categories": {"hitung": 3, "konsep": 2}, "difficulty_mix": None}
 QUESTION_COUNT = 5
-_numbers = itertools.count(1)
 
 
 def add_bank(per_category: int = 6) -> None:
     """Active questions: plain ones (key = option 0) and, in 'konsep', one weighted."""
     for slug in BLUEPRINT["categories"]:
-        category = Category(slug=slug, name=slug.title())
-        db.session.add(category)
+        category = build_category(slug)
         db.session.flush()
         for n in range(per_category):
             weighted = slug == "konsep" and n == 0
@@ -41,18 +49,39 @@ def add_bank(per_category: int = 6) -> None:
                 }
                 for i in range(4)
             ]
-            question = Question(category_id=category.id, status=QuestionStatus.ACTIVE)
-            db.session.add(question)
-            db.session.flush()
-            version = QuestionVersion(
-                question_id=question.id,
-                difficulty=("easy", "medium", "hard")[n % 3],
+            build_question(
+                category.id,
                 stem=f"<b>Soal</b> {slug} nomor {n}",
                 options=options,
+                difficulty=("easy", "medium", "hard")[n % 3],
             )
-            db.session.add(version)
-            db.session.flush()
-            question.current_version_id = version.id
+
+
+def add_exam_activity(duration_seconds: int = 3600, **overrides: Any) -> Activity:
+    """An office and its activity with the test blueprint, whose registration is over and
+    whose booking window is open; the bank is added when there is none. Flushed."""
+    now = utcnow()
+    office = build_office()
+    db.session.flush()
+    activity = build_activity(
+        office.id,
+        **{
+            "name": "Rekrutmen Mitra Uji",
+            "registration_opens_at": now - timedelta(days=10),
+            "registration_closes_at": now - timedelta(days=5),
+            "booking_opens_at": now - timedelta(days=4),
+            "booking_closes_at": now + timedelta(days=4),
+            "announcement_at": None,
+            "test_question_count": QUESTION_COUNT,
+            "test_duration_seconds": duration_seconds,
+            "blueprint": BLUEPRINT,
+            **overrides,
+        },
+    )
+    if not db.session.scalar(db.select(Category.id).limit(1)):
+        add_bank()
+    db.session.flush()
+    return activity
 
 
 @dataclass
@@ -71,25 +100,8 @@ def exam_activity(app: Flask) -> Callable[..., int]:
     """An activity (with the test blueprint) whose booking window is open; returns its id."""
 
     def make(duration_seconds: int = 3600) -> int:
-        now = utcnow()
         with app.app_context():
-            office = Office(code=f"EX{next(_numbers)}", name="BPS Ujian", region_code="3273")
-            db.session.add(office)
-            db.session.flush()
-            activity = Activity(
-                office_id=office.id,
-                name="Rekrutmen Mitra Uji",
-                registration_opens_at=now - timedelta(days=10),
-                registration_closes_at=now - timedelta(days=5),
-                booking_opens_at=now - timedelta(days=4),
-                booking_closes_at=now + timedelta(days=4),
-                test_question_count=QUESTION_COUNT,
-                test_duration_seconds=duration_seconds,
-                blueprint=BLUEPRINT,
-            )
-            db.session.add(activity)
-            if not db.session.scalar(db.select(Category.id).limit(1)):
-                add_bank()
+            activity = add_exam_activity(duration_seconds)
             db.session.commit()
             return activity.id
 
@@ -107,54 +119,23 @@ def book_candidate(app: Flask) -> Callable[..., Booked]:
         starts_in: timedelta = -timedelta(minutes=1),
         capacity: int = 500,
     ) -> Booked:
-        from exam_service.accounts.passwords import hash_password
-
-        n = next(_numbers)
         with app.app_context():
             activity = db.session.get_one(Activity, activity_id)
             if session_id is None:
-                starts_at = utcnow() + starts_in
-                session = TestSession(
-                    activity_id=activity_id,
-                    starts_at=starts_at,
-                    ends_at=starts_at + timedelta(seconds=activity.test_duration_seconds + 900),
+                session = build_test_session(
+                    activity_id,
+                    starts_at=utcnow() + starts_in,
+                    length=timedelta(seconds=activity.test_duration_seconds + 900),
                     capacity=capacity,
                 )
-                db.session.add(session)
                 db.session.flush()
                 session_id = session.id
-            email = f"peserta{n}@uji.example"
-            user = User(
-                email=email,
-                password_hash=_password_hash(hash_password),
-                full_name=f"Peserta Uji {n}",
-                role=Role.CANDIDATE,
-                activated_at=utcnow(),
-            )
-            db.session.add(user)
+            user = build_user(name="Peserta Uji")
             db.session.flush()
-            db.session.add(
-                Profile(
-                    user_id=user.id,
-                    nik=f"327301150190{n % 10000 or 1:04d}",
-                    full_name=user.full_name,
-                    birth_date=date(1990, 1, 15),
-                    gender=Gender.MALE,
-                    address="Jl. Contoh 1",
-                    village="Desa Uji",
-                    district="Kecamatan Uji",
-                    regency_code="3273",
-                    phone="081234567890",
-                    education="SMA/SMK",
-                )
-            )
-            application = Application(
-                activity_id=activity_id, user_id=user.id, status=ApplicationStatus.ACCEPTED
-            )
-            db.session.add(application)
+            build_profile(user)
+            application = build_application(activity_id, user.id, ApplicationStatus.ACCEPTED)
             db.session.flush()
-            booking = Booking(application_id=application.id, session_id=session_id)
-            db.session.add(booking)
+            booking = build_booking(application.id, session_id)
             db.session.execute(
                 db.update(TestSession)
                 .where(TestSession.id == session_id)
@@ -163,16 +144,6 @@ def book_candidate(app: Flask) -> Callable[..., Booked]:
             db.session.commit()
             db.session.refresh(user)
             db.session.expunge(user)
-            return Booked(user, email, booking.id, session_id, activity_id)
+            return Booked(user, user.email, booking.id, session_id, activity_id)
 
     return make
-
-
-_HASH: list[str] = []
-
-
-def _password_hash(hash_password: Callable[[str], str]) -> str:
-    """One argon2 hash shared by every test candidate: hashing is slow by design."""
-    if not _HASH:
-        _HASH.append(hash_password(PASSWORD))
-    return _HASH[0]

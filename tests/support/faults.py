@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,31 +48,29 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from exam_service.accounts.models import Education, Gender, Office, Profile, Role, User
-from exam_service.accounts.passwords import hash_password
-from exam_service.accounts.service import CONSENT_VERSION
-from exam_service.authoring.models import Category
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
 from exam_service.exam.models import Answer
-from exam_service.recruitment.models import Activity, Application, ApplicationStatus
-from exam_service.scheduling.models import Booking, TestSession
+from exam_service.recruitment.models import ApplicationStatus
+from loadtest.server import ROOT, SERVER_START_SECONDS, free_port, start_worker, stop_process
 
-from .accounts import PASSWORD
-from .exam import BLUEPRINT, QUESTION_COUNT, add_bank
-from .live import ROOT, LiveServer, server_env
+from .exam import add_exam_activity
+from .factories import (
+    PASSWORD,
+    build_application,
+    build_booking,
+    build_profile,
+    build_test_session,
+    build_user,
+)
+from .live import LiveServer, server_env
 
 # Every wait in these helpers is bounded: a fault test must stop by itself. The bound on
-# a process's start-up is generous because the wait ends as soon as the process answers:
-# on a busy machine (load average 10 on two cores) gunicorn took over 30 s to boot.
-START_SECONDS = 120.0
+# a process's start-up is generous because the wait ends as soon as the process answers
+# (see loadtest.server.SERVER_START_SECONDS).
+START_SECONDS = SERVER_START_SECONDS
+STOP_SECONDS = 10.0
 _numbers = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], Any], seconds: float, what: str, step: float = 0.05) -> Any:
@@ -85,19 +83,6 @@ def wait_until(condition: Callable[[], Any], seconds: float, what: str, step: fl
         if time.monotonic() > ends:
             raise AssertionError(f"timed out after {seconds} s waiting for {what}")
         time.sleep(step)
-
-
-def _stop_process(
-    process: subprocess.Popen, seconds: float = 10.0, how: int = signal.SIGTERM
-) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(how)
-    try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=seconds)
 
 
 # --- Redis ------------------------------------------------------------------------
@@ -168,7 +153,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop_process(self.process)
+            stop_process(self.process, STOP_SECONDS)
 
 
 @pytest.fixture
@@ -466,7 +451,8 @@ def tcp_proxy() -> Iterator[Callable[[int], TcpProxy]]:
 
 @dataclass
 class FaultServer(LiveServer):
-    """gunicorn on a free port, pointed at whichever back ends the test chose."""
+    """gunicorn (loadtest.server.Server) on a free port, pointed at whichever back ends
+    the test chose."""
 
     def worker_pids(self) -> list[int]:
         """The worker processes (children of the gunicorn master)."""
@@ -494,15 +480,6 @@ class FaultServer(LiveServer):
                 pass
         return killed
 
-    def wait_ready(self, seconds: float = START_SECONDS) -> None:
-        def healthy() -> bool:
-            try:
-                return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_until(healthy, seconds, "gunicorn to answer", step=0.1)
-
 
 @pytest.fixture
 def fault_server(app: Flask) -> Iterator[Callable[..., FaultServer]]:
@@ -510,33 +487,13 @@ def fault_server(app: Flask) -> Iterator[Callable[..., FaultServer]]:
     servers: list[FaultServer] = []
 
     def start(workers: int = 2, threads: int = 4, **env: str) -> FaultServer:
-        port = free_port()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "exam_service:create_app()",
-            ],
-            cwd=ROOT,
-            env=server_env(app, **env),
-        )
-        server = FaultServer(url=f"http://127.0.0.1:{port}", process=process)
+        server = FaultServer.start(server_env(app, **env), workers=workers, threads=threads)
         servers.append(server)
-        server.wait_ready()
         return server
 
     yield start
     for server in servers:
-        _stop_process(server.process, how=signal.SIGQUIT)  # gunicorn's quick shutdown
+        server.stop(how=signal.SIGQUIT, seconds=STOP_SECONDS)  # gunicorn's quick shutdown
 
 
 @pytest.fixture
@@ -545,17 +502,14 @@ def finishing_workers(app: Flask) -> Iterator[Callable[..., list[subprocess.Pope
     started: list[subprocess.Popen] = []
 
     def start(count: int = 1, seconds: float = 30, **env: str) -> list[subprocess.Popen]:
-        command = [sys.executable, "-m", "flask", "--app", "exam_service", "worker"]
-        command += ["--max-seconds", str(seconds), "--poll", "0.2"]
-        processes = [
-            subprocess.Popen(command, cwd=ROOT, env=server_env(app, **env)) for _ in range(count)
-        ]
+        options = ("--max-seconds", str(seconds), "--poll", "0.2")
+        processes = [start_worker(server_env(app, **env), *options) for _ in range(count)]
         started.extend(processes)
         return processes
 
     yield start
     for process in started:
-        _stop_process(process)
+        stop_process(process, STOP_SECONDS)
 
 
 # --- data ------------------------------------------------------------------------------
@@ -587,54 +541,34 @@ def seed_exam(
     """An activity with the test bank, one session and `count` accepted candidates
     (booked into the session unless `booked=False`), in the database of `db_app`."""
     now = utcnow()
-    numbers = [next(_numbers) for _ in range(count + 1)]
     with db_app.app_context():
-        office = Office(code=f"RL{numbers[0]}", name="BPS Tahan Uji", region_code="3273")
-        db.session.add(office)
-        db.session.flush()
-        activity = Activity(
-            office_id=office.id,
-            name="Rekrutmen Mitra Tahan Gangguan",
-            registration_opens_at=now - timedelta(days=10),
-            registration_closes_at=now - timedelta(days=5),
-            booking_opens_at=now - timedelta(days=4),
-            booking_closes_at=now + timedelta(days=4),
-            test_question_count=QUESTION_COUNT,
-            test_duration_seconds=duration_seconds,
-            blueprint=BLUEPRINT,
-        )
-        db.session.add(activity)
-        if not db.session.scalar(db.select(Category.id).limit(1)):
-            add_bank()
+        activity = add_exam_activity(duration_seconds)
         starts_at = now + starts_in
-        session = TestSession(
-            activity=activity,
+        session = build_test_session(
+            activity.id,
             starts_at=starts_at,
-            ends_at=starts_at + timedelta(seconds=duration_seconds + 900),
+            length=timedelta(seconds=duration_seconds + 900),
             capacity=capacity,
             booked=count if booked else 0,
         )
-        db.session.add(session)
-        users = [_candidate(n, now) for n in numbers[1:]]
-        db.session.add_all(users)
+        users = [build_user(name="Peserta Tahan") for _ in range(count)]
         db.session.flush()
+        for user in users:
+            build_profile(user)
         applications = [
-            Application(
-                activity_id=activity.id,
-                user_id=user.id,
-                status=ApplicationStatus.ACCEPTED,
+            build_application(
+                activity.id,
+                user.id,
+                ApplicationStatus.ACCEPTED,
                 submitted_at=now - timedelta(days=6),
                 decided_at=now - timedelta(days=4),
             )
             for user in users
         ]
-        db.session.add_all([*(_profile(u, n) for u, n in zip(users, numbers[1:], strict=True))])
-        db.session.add_all(applications)
         db.session.flush()
         if booked:
-            db.session.add_all(
-                Booking(application_id=a.id, session_id=session.id) for a in applications
-            )
+            for application in applications:
+                build_booking(application.id, session.id)
         db.session.commit()
         return Seeded(
             activity.id,
@@ -644,40 +578,6 @@ def seed_exam(
                 for u, a in zip(users, applications, strict=True)
             ],
         )
-
-
-_HASH: list[str] = []
-
-
-def _candidate(number: int, now: Any) -> User:
-    if not _HASH:
-        _HASH.append(hash_password(PASSWORD))
-    return User(
-        email=f"tahan{number}@uji.example",
-        password_hash=_HASH[0],
-        full_name=f"Peserta Tahan {number}",
-        role=Role.CANDIDATE,
-        activated_at=now,
-        consent_version=CONSENT_VERSION,
-        consent_at=now,
-    )
-
-
-def _profile(user: User, number: int) -> Profile:
-    return Profile(
-        user_id=user.id,
-        nik=f"327301150191{number % 10000:04d}",
-        full_name=user.full_name,
-        birth_date=date(1991, 1, 15),
-        gender=Gender.MALE,
-        address="Jl. Contoh 3",
-        village="Desa Uji",
-        district="Kecamatan Uji",
-        regency_code="3273",
-        phone="081234567890",
-        education=Education.SMA,
-        nik_flags=[],
-    )
 
 
 # --- what the server acknowledged --------------------------------------------------------

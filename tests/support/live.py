@@ -6,33 +6,26 @@ Concurrency claims are proven against it, not against the single-threaded test c
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 from flask import Flask
 
 from exam_service.core.extensions import redis_store
+from loadtest.server import Server, start_worker, stop_process
 
-ROOT = Path(__file__).resolve().parents[2]
-# Upper bounds on a process's start-up, not expectations: the waits below return as soon
-# as the process says it is ready (gunicorn answers /healthz; the finishing worker has
-# ticked), so a quiet machine never waits for them. On a busy one (load average 10 on
-# two cores) importing the app alone took 11-30 s.
-SERVER_START_SECONDS = 120.0
+# An upper bound on the finishing worker's start-up, not an expectation: the wait below
+# returns as soon as the worker has ticked (see loadtest.server.SERVER_START_SECONDS).
 WORKER_START_SECONDS = 120.0
 
 
 @dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen
+class LiveServer(Server):
+    """gunicorn (loadtest.server.Server) on the tests' back ends, with HTTP helpers."""
 
     def session(self) -> requests.Session:
         return requests.Session()
@@ -48,12 +41,6 @@ class LiveServer:
         assert response.status_code == 200, response.text
         http.headers["X-CSRFToken"] = response.json()["csrf_token"]
         return http
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(app: Flask, **extra: str) -> dict[str, str]:
@@ -75,41 +62,8 @@ def server_env(app: Flask, **extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[LiveServer]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "3",
-            "exam_service:create_app()",
-        ],
-        cwd=ROOT,
-        env=server_env(app),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass  # still booting
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.2)
-    yield LiveServer(url=url, process=process)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with LiveServer.start(server_env(app), workers=3) as server:
+        yield server
 
 
 def start_finishing_workers(
@@ -127,11 +81,7 @@ def start_finishing_workers(
     from exam_service.exam import live
 
     redis_store.client.delete(live.EPOCH_KEY)
-    command = [sys.executable, "-m", "flask", "--app", "exam_service", "worker"]
-    command += ["--poll", str(poll)]
-    processes = [
-        subprocess.Popen(command, cwd=ROOT, env=server_env(app, **env)) for _ in range(count)
-    ]
+    processes = [start_worker(server_env(app, **env), "--poll", str(poll)) for _ in range(count)]
     ends = time.monotonic() + WORKER_START_SECONDS
     while not redis_store.client.exists(live.EPOCH_KEY):
         if time.monotonic() > ends or any(p.poll() is not None for p in processes):
@@ -140,15 +90,3 @@ def start_finishing_workers(
             raise RuntimeError("the finishing worker did not start")
         time.sleep(0.1)
     return processes
-
-
-def stop_process(process: subprocess.Popen, seconds: float = 15.0) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within `seconds`."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=seconds)

@@ -4,10 +4,9 @@ for the live server."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import flask
@@ -17,18 +16,20 @@ from flask import Flask
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 
-from exam_service.accounts.models import Education, Gender, Office, Profile, Role, User
-from exam_service.accounts.passwords import hash_password
-from exam_service.accounts.service import CONSENT_VERSION, start_login_session
+from exam_service.accounts.models import Office, User
+from exam_service.accounts.service import start_login_session
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
-from exam_service.recruitment.models import Activity, Application, ApplicationStatus
+from exam_service.recruitment.models import Activity, ApplicationStatus
 from exam_service.scheduling.models import Booking, TestSession
 
-from .accounts import PASSWORD
-
-_numbers = itertools.count(1)
-_HASH: list[str] = []
+from .factories import (
+    build_activity,
+    build_application,
+    build_profile,
+    build_test_session,
+    build_user,
+)
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,6 @@ class Candidate:
     activity_id: int
 
 
-def _password_hash() -> str:
-    """One argon2 hash for every candidate of these fixtures: hashing is slow by design."""
-    if not _HASH:
-        _HASH.append(hash_password(PASSWORD))
-    return _HASH[0]
-
-
-def invented_nik(serial: int) -> str:
-    """A well-formed invented NIK (regency 3273, born 21-03-1992, male), unique per serial."""
-    return f"327302210392{serial % 10000:04d}"
-
-
 @pytest.fixture
 def make_booking_activity(app: Flask) -> Callable[..., int]:
     """An activity of `office` whose session choice is open now (registration is over);
@@ -63,7 +52,6 @@ def make_booking_activity(app: Flask) -> Callable[..., int]:
     def make(office: Office, **overrides: Any) -> int:
         now = utcnow()
         values = {
-            "name": "Rekrutmen Mitra Statistik Uji",
             "registration_opens_at": now - timedelta(days=10),
             "registration_closes_at": now - timedelta(days=5),
             "booking_opens_at": now - timedelta(days=1),
@@ -73,8 +61,7 @@ def make_booking_activity(app: Flask) -> Callable[..., int]:
             **overrides,
         }
         with app.app_context():
-            activity = Activity(office_id=office.id, **values)
-            db.session.add(activity)
+            activity = build_activity(office.id, **values)
             db.session.commit()
             return activity.id
 
@@ -93,35 +80,15 @@ def accepted_candidates(app: Flask) -> Callable[..., list[Candidate]]:
         status: ApplicationStatus = ApplicationStatus.ACCEPTED,
         full_name: str | None = None,
     ) -> list[Candidate]:
-        now = utcnow()
-        numbers = [next(_numbers) for _ in range(count)]
+        six_days_ago = utcnow() - timedelta(days=6)
         with app.app_context():
-            users = [
-                User(
-                    email=f"calon{n}@uji.example",
-                    password_hash=_password_hash(),
-                    full_name=full_name or f"Calon Mitra {n}",
-                    role=Role.CANDIDATE,
-                    activated_at=now,
-                    consent_version=CONSENT_VERSION,
-                    consent_at=now,
-                )
-                for n in numbers
-            ]
-            db.session.add_all(users)
+            users = [build_user(name="Calon Mitra", full_name=full_name) for _ in range(count)]
             db.session.flush()
-            profiles = [_profile(user, n) for user, n in zip(users, numbers, strict=True)]
+            profiles = [build_profile(user) for user in users]
             applications = [
-                Application(
-                    activity_id=activity_id,
-                    user_id=user.id,
-                    status=status,
-                    submitted_at=now - timedelta(days=6),
-                    decided_at=None if status is ApplicationStatus.SUBMITTED else now,
-                )
+                build_application(activity_id, user.id, status, submitted_at=six_days_ago)
                 for user in users
             ]
-            db.session.add_all([*profiles, *applications])
             db.session.commit()
             return [
                 Candidate(u.id, u.email, p.full_name, p.nik, a.id, activity_id)
@@ -129,23 +96,6 @@ def accepted_candidates(app: Flask) -> Callable[..., list[Candidate]]:
             ]
 
     return make
-
-
-def _profile(user: User, number: int) -> Profile:
-    return Profile(
-        user_id=user.id,
-        nik=invented_nik(number),
-        full_name=user.full_name,
-        birth_date=date(1992, 3, 21),
-        gender=Gender.MALE,
-        address="Jl. Contoh No. 2",
-        village="Desa Uji",
-        district="Kecamatan Uji",
-        regency_code="3273",
-        phone="081234567890",
-        education=Education.SMA,
-        nik_flags=[],
-    )
 
 
 @pytest.fixture
@@ -175,16 +125,14 @@ def make_session(app: Flask) -> Callable[..., int]:
         with app.app_context():
             activity = db.session.get_one(Activity, activity_id)
             window = activity.test_duration_seconds + app.config["LATE_ENTRY_SECONDS"]
-            session = TestSession(
-                activity_id=activity_id,
+            session = build_test_session(
+                activity_id,
                 starts_at=starts_at,
-                ends_at=starts_at + timedelta(seconds=window),
+                length=timedelta(seconds=window),
                 capacity=capacity,
-                booked=0,
                 place=place,
                 closed_at=utcnow() if closed else None,
             )
-            db.session.add(session)
             db.session.commit()
             return session.id
 
