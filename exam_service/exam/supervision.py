@@ -15,6 +15,7 @@ from sqlalchemy import func
 from question_bank import FaultyRule
 
 from ..accounts.models import User
+from ..accounts.offices import office_of
 from ..authoring import bank
 from ..core.audit import record
 from ..core.clock import utcnow
@@ -22,7 +23,9 @@ from ..core.database import after_commit
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from ..recruitment.models import Activity, Application
+from ..recruitment.service import activity_for_admin
 from ..scheduling.models import Booking, TestSession
+from ..scheduling.service import session_for_admin
 from . import live
 from .models import (
     Answer,
@@ -53,17 +56,10 @@ class MonitorRow:
     integrity_events: int
 
 
-def _session_for_admin(admin: User, session_id: int) -> TestSession:
-    session = db.session.get(TestSession, session_id)
-    if session is None or session.activity.office_id != admin.office_id:
-        raise NotFound(_("Sesi tidak ditemukan."))
-    return session
-
-
 def monitor(admin: User, session_id: int, now: datetime | None = None) -> list[MonitorRow]:
     """Who has started, how far they are, how long they have left."""
     now = now or utcnow()
-    _session_for_admin(admin, session_id)
+    session_for_admin(admin, session_id)
     answered = (
         db.select(Answer.attempt_id, func.count().label("n"))
         .where(Answer.choice.is_not(None))
@@ -115,8 +111,13 @@ def integrity_events(admin: User, attempt_id: int) -> list[IntegrityEvent]:
 
 
 def _attempt_for_admin(admin: User, attempt_id: int) -> Attempt:
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.session.activity.office_id != admin.office_id:
+    attempt = db.session.scalar(
+        db.select(Attempt)
+        .join(TestSession, Attempt.session_id == TestSession.id)
+        .join(Activity, TestSession.activity_id == Activity.id)
+        .where(Attempt.id == attempt_id, Activity.office_id == office_of(admin))
+    )
+    if attempt is None:
         raise NotFound(_("Ujian tidak ditemukan."))
     return attempt
 
@@ -169,9 +170,7 @@ def rule_item(
 
     Returns how many attempts were regraded; each gets a new grading version.
     """
-    activity = db.session.get(Activity, activity_id)
-    if activity is None or activity.office_id != admin.office_id:
-        raise NotFound(_("Kegiatan tidak ditemukan."))
+    activity_for_admin(admin, activity_id)
     if not reason.strip():
         raise Invalid(_("Alasan wajib diisi."), details={"reason": _("Alasan wajib diisi.")})
     if not bank.versions([question_version_id]):

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from ..accounts.auth import Unauthorized
 from ..accounts.models import User
+from ..accounts.offices import office_of
 from ..core.audit import record
 from ..core.clock import utcnow
 from ..core.errors import Forbidden, Invalid, NotFound
@@ -76,16 +77,14 @@ def create_key(
 
 def create_key_for_admin(admin: User, name: str, scopes: Iterable[str]) -> NewKey:
     """A key limited to the admin's own office."""
-    if admin.office_id is None:
-        raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
-    return create_key(name, scopes, office_id=admin.office_id, created_by=admin.id)
+    return create_key(name, scopes, office_id=office_of(admin), created_by=admin.id)
 
 
 def keys_for_admin(admin: User) -> list[ApiKey]:
     return list(
         db.session.scalars(
             db.select(ApiKey)
-            .where(ApiKey.office_id == admin.office_id)
+            .where(ApiKey.office_id == office_of(admin))
             .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
         )
     )
@@ -93,9 +92,9 @@ def keys_for_admin(admin: User) -> list[ApiKey]:
 
 def revoke_key(admin: User, key_id: int) -> ApiKey:
     key = db.session.scalar(
-        db.select(ApiKey).where(ApiKey.id == key_id, ApiKey.office_id == admin.office_id)
+        db.select(ApiKey).where(ApiKey.id == key_id, ApiKey.office_id == office_of(admin))
     )
-    if key is None or admin.office_id is None:
+    if key is None:
         raise NotFound(_("Kunci API tidak ditemukan."))
     if key.revoked_at is None:
         key.revoked_at = utcnow()

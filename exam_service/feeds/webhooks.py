@@ -39,9 +39,10 @@ from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError, SSL
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from ..accounts.models import User
+from ..accounts.offices import office_of
 from ..core.audit import record
 from ..core.clock import utcnow
-from ..core.errors import Forbidden, Invalid, NotFound
+from ..core.errors import Invalid, NotFound
 from ..core.extensions import db
 from .events import EVENT_TYPES, RETRY_WINDOW
 from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -303,7 +304,7 @@ def create_subscription(
     admin: User, name: str, url: str, events: list[str]
 ) -> tuple[WebhookSubscription, str]:
     """A subscription of the admin's office; returns it and its secret (shown once)."""
-    office_id = _office_id(admin)
+    office_id = office_of(admin)
     name, url = (name or "").strip(), (url or "").strip()
     errors = {}
     if not name or len(name) > 100:
@@ -347,7 +348,7 @@ def subscriptions_for_admin(admin: User) -> list[WebhookSubscription]:
     return list(
         db.session.scalars(
             db.select(WebhookSubscription)
-            .where(WebhookSubscription.office_id == _office_id(admin))
+            .where(WebhookSubscription.office_id == office_of(admin))
             .order_by(WebhookSubscription.created_at.desc(), WebhookSubscription.id.desc())
         )
     )
@@ -357,7 +358,7 @@ def subscription_for_admin(admin: User, webhook_id: int) -> WebhookSubscription:
     subscription = db.session.scalar(
         db.select(WebhookSubscription).where(
             WebhookSubscription.id == webhook_id,
-            WebhookSubscription.office_id == _office_id(admin),
+            WebhookSubscription.office_id == office_of(admin),
         )
     )
     if subscription is None:
@@ -405,7 +406,7 @@ def redeliver(admin: User, delivery_id: int, now: datetime | None = None) -> Web
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
         .where(
             WebhookDelivery.id == delivery_id,
-            WebhookSubscription.office_id == _office_id(admin),
+            WebhookSubscription.office_id == office_of(admin),
         )
     )
     if delivery is None:
@@ -417,12 +418,6 @@ def redeliver(admin: User, delivery_id: int, now: datetime | None = None) -> Web
     db.session.flush()
     record(admin.id, "webhook_redelivered", "webhook_delivery", delivery.id)
     return delivery
-
-
-def _office_id(admin: User) -> int:
-    if admin.office_id is None:
-        raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
-    return admin.office_id
 
 
 # --- delivering (the worker) -----------------------------------------------------------

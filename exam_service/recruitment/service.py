@@ -24,10 +24,11 @@ from question_bank.model import MAX_NAME_CHARS
 from ..accounts import documents
 from ..accounts.models import Document, DocumentKind, Education, Office, Profile, User
 from ..accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
+from ..accounts.offices import office_of
 from ..accounts.profiles import DOCUMENT_LABELS, PROFILE_LABEL, missing_for_application
 from ..core.audit import AuditEvent, record
 from ..core.clock import to_wib, utcnow
-from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from ..core.privacy import mask_nik
 from . import signals
@@ -108,7 +109,7 @@ class ActivityOverview:
 
 def create_activity(admin: User, data: ActivityData) -> Activity:
     """A new activity of the admin's own office."""
-    office_id = _office_id(admin)
+    office_id = office_of(admin)
     columns = _validated_columns(data)
     activity = Activity(office_id=office_id, **columns)
     db.session.add(activity)
@@ -133,7 +134,7 @@ def update_activity(admin: User, activity_id: int, data: ActivityData) -> Activi
 def activity_for_admin(admin: User, activity_id: int) -> Activity:
     activity = db.session.scalar(
         db.select(Activity).where(
-            Activity.id == activity_id, Activity.office_id == _office_id(admin)
+            Activity.id == activity_id, Activity.office_id == office_of(admin)
         )
     )
     if activity is None:
@@ -144,7 +145,7 @@ def activity_for_admin(admin: User, activity_id: int) -> Activity:
 def list_activities_for_admin(admin: User) -> list[ActivityOverview]:
     activities = db.session.scalars(
         db.select(Activity)
-        .where(Activity.office_id == _office_id(admin))
+        .where(Activity.office_id == office_of(admin))
         .order_by(Activity.registration_opens_at.desc(), Activity.id.desc())
     ).all()
     counts = _application_counts([a.id for a in activities])
@@ -165,12 +166,6 @@ def open_activities(now: datetime | None = None) -> list[Activity]:
             .order_by(Activity.registration_closes_at, Activity.id)
         )
     )
-
-
-def _office_id(admin: User) -> int:
-    if admin.office_id is None:
-        raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
-    return admin.office_id
 
 
 def _application_counts(activity_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -502,7 +497,7 @@ def admin_list_applications(admin: User, filters: ApplicationFilters) -> list[Ap
         db.select(Application, Profile)
         .join(Activity, Activity.id == Application.activity_id)
         .join(Profile, Profile.user_id == Application.user_id)
-        .where(Activity.office_id == _office_id(admin))
+        .where(Activity.office_id == office_of(admin))
         .order_by(Application.submitted_at, Application.id)
     )
     if filters.activity_id is not None:
@@ -594,7 +589,7 @@ def application_for_admin(
     query = (
         db.select(Application)
         .join(Activity, Activity.id == Application.activity_id)
-        .where(Application.id == application_id, Activity.office_id == _office_id(admin))
+        .where(Application.id == application_id, Activity.office_id == office_of(admin))
     )
     if for_update:
         # Two admins deciding at once are serialised on the application row.

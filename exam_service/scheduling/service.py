@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Profile, Role, User
+from ..accounts.offices import office_of
 from ..core.audit import record
 from ..core.clock import as_utc, format_wib, utcnow
 from ..core.database import after_commit
@@ -37,6 +38,7 @@ from ..core.mail import Attachment, send_mail
 from ..core.privacy import mask_nik
 from ..recruitment import signals as recruitment_signals
 from ..recruitment.models import Activity, Application, ApplicationStatus
+from ..recruitment.service import activity_for_admin
 from .attendance import AttendanceRow, attendance_csv
 from .ics import booking_calendar
 from .models import Booking, TestSession
@@ -86,7 +88,7 @@ def create_session(
     that starts earlier could never be chosen), and end before the announcement.
     """
     now = now or utcnow()
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     starts_at = as_utc(starts_at)
     ends_at = session_end(activity, starts_at)
     place = _clean_place(place)
@@ -217,7 +219,7 @@ def session_for_admin(admin: User, session_id: int) -> TestSession:
     session = db.session.scalar(
         db.select(TestSession)
         .join(Activity, Activity.id == TestSession.activity_id)
-        .where(TestSession.id == session_id, Activity.office_id == _office_id(admin))
+        .where(TestSession.id == session_id, Activity.office_id == office_of(admin))
     )
     if session is None:
         raise NotFound(_("Sesi tidak ditemukan."))
@@ -225,14 +227,14 @@ def session_for_admin(admin: User, session_id: int) -> TestSession:
 
 
 def admin_sessions(admin: User, activity_id: int) -> tuple[Activity, list[TestSession]]:
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     return activity, _sessions_of(activity.id)
 
 
 def sessions_of_activity(user: User, activity_id: int) -> list[TestSession]:
     """For an admin of the activity's office, or a candidate who applied to it."""
     if user.role == Role.ADMIN:
-        _activity_for_admin(user, activity_id)
+        activity_for_admin(user, activity_id)
     elif _application_of(user.id, activity_id) is None:
         raise NotFound(_("Kegiatan tidak ditemukan."))
     return _sessions_of(activity_id)
@@ -246,23 +248,6 @@ def _sessions_of(activity_id: int) -> list[TestSession]:
             .order_by(TestSession.starts_at, TestSession.id)
         )
     )
-
-
-def _activity_for_admin(admin: User, activity_id: int) -> Activity:
-    activity = db.session.scalar(
-        db.select(Activity).where(
-            Activity.id == activity_id, Activity.office_id == _office_id(admin)
-        )
-    )
-    if activity is None:
-        raise NotFound(_("Kegiatan tidak ditemukan."))
-    return activity
-
-
-def _office_id(admin: User) -> int:
-    if admin.office_id is None:
-        raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
-    return admin.office_id
 
 
 def _clean_place(place: str | None) -> str | None:

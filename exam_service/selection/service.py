@@ -30,14 +30,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Profile, User
+from ..accounts.offices import office_of
 from ..core.audit import record
 from ..core.clock import format_wib, utcnow
-from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from ..core.formatting import decimal_text
 from ..core.privacy import mask_nik
 from ..exam.models import Attempt, AttemptStatus
 from ..recruitment.models import Activity, Application, ApplicationStatus
+from ..recruitment.service import activity_for_admin
 from ..scheduling.models import Booking, TestSession
 from . import signals
 from .models import OutcomeReason, ReviewRequest, SelectionMethod, SelectionOutcome, SelectionRule
@@ -92,7 +94,7 @@ class SelectionState:
 
 
 def state_for_admin(admin: User, activity_id: int) -> SelectionState:
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     return SelectionState(
         activity, db.session.get(SelectionRule, activity.id), _categories(activity)
     )
@@ -100,7 +102,7 @@ def state_for_admin(admin: User, activity_id: int) -> SelectionState:
 
 def set_rule(admin: User, activity_id: int, data: RuleData) -> SelectionRule:
     """Create or change the rule; possible until the outcome is published."""
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     rule = _rule_for_update(activity.id)
     _require_unpublished(rule)
     columns = _validated_rule(data, _categories(activity))
@@ -175,7 +177,7 @@ def _score_value(value: Any) -> Decimal | None:
 
 def schedule(admin: User, activity_id: int, announcement_at: datetime) -> SelectionRule:
     """Fix the announcement time; the worker publishes the outcome then."""
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     rule = _rule_for_update(activity.id)
     if rule is None:
         raise Conflict(_("Tetapkan dahulu aturan seleksi akhir."), code="no_selection_rule")
@@ -214,7 +216,7 @@ def _check_announcement_time(activity: Activity, at: datetime) -> None:
 
 
 def unschedule(admin: User, activity_id: int) -> SelectionRule:
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     rule = _rule_for_update(activity.id)
     if rule is None:
         raise Conflict(_("Tetapkan dahulu aturan seleksi akhir."), code="no_selection_rule")
@@ -283,7 +285,7 @@ class Ranked:
 
 def preview(admin: User, activity_id: int) -> list[Ranked]:
     """Who would pass under the current rule and scores (nothing is stored)."""
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     rule = db.session.get(SelectionRule, activity.id)
     if rule is None:
         raise Conflict(_("Tetapkan dahulu aturan seleksi akhir."), code="no_selection_rule")
@@ -557,7 +559,7 @@ class ReviewRow:
 
 
 def reviews_for_admin(admin: User, activity_id: int) -> list[ReviewRow]:
-    activity = _activity_for_admin(admin, activity_id)
+    activity = activity_for_admin(admin, activity_id)
     rows = db.session.execute(
         db.select(ReviewRequest, User.full_name, Profile.full_name, Profile.nik, SelectionOutcome)
         .join(Application, Application.id == ReviewRequest.application_id)
@@ -578,7 +580,7 @@ def answer_review(admin: User, review_id: int, answer: str) -> ReviewRequest:
         db.select(ReviewRequest)
         .join(Application, Application.id == ReviewRequest.application_id)
         .join(Activity, Activity.id == Application.activity_id)
-        .where(ReviewRequest.id == review_id, Activity.office_id == _office_id(admin))
+        .where(ReviewRequest.id == review_id, Activity.office_id == office_of(admin))
         .with_for_update(of=ReviewRequest)
     )
     if review is None:
@@ -640,23 +642,6 @@ def announcement(activity_id: int) -> Announcement:
 
 
 # --- scoping ------------------------------------------------------------------------------
-
-
-def _office_id(admin: User) -> int:
-    if admin.office_id is None:
-        raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
-    return admin.office_id
-
-
-def _activity_for_admin(admin: User, activity_id: int) -> Activity:
-    activity = db.session.scalar(
-        db.select(Activity).where(
-            Activity.id == activity_id, Activity.office_id == _office_id(admin)
-        )
-    )
-    if activity is None:
-        raise NotFound(_("Kegiatan tidak ditemukan."))
-    return activity
 
 
 def _own_application(user: User, application_id: int) -> Application:
