@@ -15,7 +15,7 @@ from pypdf import PdfWriter
 
 from question_bank import load_demo_bank
 
-from .accounts.documents import PDF, allowed_types, store_document
+from .accounts.documents import allowed_types, store_document
 from .accounts.models import (
     DocumentKind,
     Education,
@@ -31,6 +31,7 @@ from .authoring.models import Category, QuestionStatus
 from .authoring.service import add_question, ensure_categories
 from .core.clock import utcnow
 from .core.extensions import db
+from .core.uploads import PDF
 from .exam.models import Attempt, AttemptStatus
 from .recruitment.models import Activity, Application, ApplicationStatus
 from .scheduling.models import Booking, TestSession

@@ -25,6 +25,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
+from ..core import uploads
 from ..core.api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
 from ..core.errors import NotFound, ServiceError, error_body
 from ..core.extensions import csrf, limiter
@@ -266,7 +267,7 @@ def api_download_document(path: DocumentPath) -> Response:
 @api.errorhandler(RequestEntityTooLarge)
 def api_request_too_large(e: RequestEntityTooLarge) -> Response:
     """Werkzeug refuses bodies past MAX_CONTENT_LENGTH before any view runs."""
-    error = documents.too_large_error()
+    error = uploads.too_large_error()
     return json_response(error_body(error.code, error.message), error.status)
 
 
@@ -406,7 +407,7 @@ def download_document_page(kind: str) -> Any:
 
 @pages.errorhandler(RequestEntityTooLarge)
 def page_request_too_large(e: RequestEntityTooLarge) -> Any:
-    message = documents.too_large_error().message
+    message = uploads.too_large_error().message
     kind = _document_kind((request.view_args or {}).get("kind", ""))
     on_upload_page = request.endpoint == "accounts.upload_document_page"
     if on_upload_page and kind and current_user.is_authenticated:

@@ -3,24 +3,29 @@ under a random name in a folder of their own.
 
 An image is bank content, not personal data: every signed-in user may load it
 (candidates see it in their test). Only JPEG and PNG are accepted; the upload
-checks (content sniffing, pixel cap, re-encoding without metadata) are the
-documents' own.
+checks (content sniffing, pixel cap, re-encoding without metadata) are
+`core/uploads.py`'s, as for candidates' documents.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import tempfile
 from pathlib import Path
 from typing import IO
 
 from flask import Response, current_app, send_file
 from flask_babel import gettext as _
 
-from ..accounts.documents import EXTENSIONS, PILLOW_FORMATS, UnsupportedFile, read_limited, sanitize
 from ..core.errors import NotFound
+from ..core.uploads import (
+    EXTENSIONS,
+    IMAGE,
+    UnsupportedFile,
+    read_limited,
+    sanitize,
+    write_atomically,
+)
 
 _NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png)")
 _ONE_DAY = 86_400
@@ -33,21 +38,14 @@ def image_folder() -> Path:
 
 def store_image(stream: IO[bytes]) -> str:
     """Check and store an uploaded image; returns its new file name."""
-    clean = sanitize(read_limited(stream))
-    if clean.content_type not in PILLOW_FORMATS:
-        raise UnsupportedFile(_("Gambar soal harus JPEG atau PNG."))
+    clean = sanitize(read_limited(stream), IMAGE, _not_an_image)
     name = f"{secrets.token_hex(16)}.{EXTENSIONS[clean.content_type]}"
-    folder = image_folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(clean.data)
-        os.replace(temp_name, folder / name)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_atomically(image_folder(), name, clean.data)
     return name
+
+
+def _not_an_image() -> UnsupportedFile:
+    return UnsupportedFile(_("Gambar soal harus JPEG atau PNG."))
 
 
 def is_stored(name: str | None) -> bool:

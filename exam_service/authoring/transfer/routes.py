@@ -12,9 +12,9 @@ from flask_openapi3 import validate_request
 from question_bank import FORMATS
 
 from ...accounts.auth import author_required
-from ...accounts.documents import read_limited
 from ...core.api import SESSION_AUTH, api_blueprint, json_response, responses
 from ...core.errors import Invalid, ServiceError
+from ...core.uploads import read_limited
 from ..models import QuestionStatus
 from . import service as transfer
 from .forms import FORMAT_LABELS, ImportForm
