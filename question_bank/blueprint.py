@@ -37,7 +37,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from .model import Difficulty, Question
+from .model import MAX_NAME_CHARS, Difficulty, Question
 
 # Float mixes such as 0.3 + 0.5 + 0.2 are read through their decimal repr;
 # thirds written as floats still need a little tolerance.
@@ -47,7 +47,20 @@ K = TypeVar("K")
 
 
 class BlueprintError(ValueError):
-    """A blueprint that cannot be used (non-positive counts, a mix not summing to 1)."""
+    """A blueprint that cannot be used: the one home of the blueprint's rules.
+
+    `code` names the broken rule and `data` its subject (a category or a
+    difficulty), so a service can say it in its users' language; the message
+    is for developers.
+    """
+
+    def __init__(self, code: str, message: str, **data: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
+_KEYS = frozenset({"categories", "difficulty_mix"})
 
 
 @dataclass(frozen=True)
@@ -60,12 +73,21 @@ class Blueprint:
     def __post_init__(self) -> None:
         categories = dict(self.categories)
         if not categories:
-            raise BlueprintError("a blueprint needs at least one category")
+            raise BlueprintError("no_categories", "a blueprint needs at least one category")
         for category, count in categories.items():
-            if not isinstance(category, str) or not category.strip():
-                raise BlueprintError("category names must be non-empty text")
+            if not _is_category_name(category):
+                raise BlueprintError(
+                    "bad_category",
+                    f"category names are non-empty text of at most {MAX_NAME_CHARS} characters"
+                    " without surrounding spaces",
+                    category=str(category)[:MAX_NAME_CHARS],
+                )
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise BlueprintError(f"{category}: the count must be a positive whole number")
+                raise BlueprintError(
+                    "bad_count",
+                    f"{category}: the count must be a positive whole number",
+                    category=category,
+                )
         object.__setattr__(self, "categories", MappingProxyType(categories))
         if self.difficulty_mix is not None:
             mix = _read_mix(self.difficulty_mix)
@@ -78,17 +100,21 @@ class Blueprint:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Blueprint:
         """Read the JSON form written by `to_dict`; raises BlueprintError."""
-        if not isinstance(data, Mapping) or not isinstance(data.get("categories"), Mapping):
-            raise BlueprintError('a blueprint needs a "categories" object')
+        if not isinstance(data, Mapping) or set(data) - _KEYS:
+            raise BlueprintError(
+                "unknown_keys", 'a blueprint has only "categories" and "difficulty_mix"'
+            )
+        if not isinstance(data.get("categories"), Mapping):
+            raise BlueprintError("no_categories", 'a blueprint needs a "categories" object')
         raw_mix = data.get("difficulty_mix")
         if raw_mix is not None and not isinstance(raw_mix, Mapping):
-            raise BlueprintError('"difficulty_mix" must be an object or null')
+            raise BlueprintError("bad_mix", '"difficulty_mix" must be an object or null')
         mix = None
         if raw_mix is not None:
             try:
                 mix = {Difficulty(name): share for name, share in raw_mix.items()}
             except ValueError:
-                raise BlueprintError("difficulty_mix keys are easy, medium and hard") from None
+                raise _unknown_difficulty() from None
         return cls(dict(data["categories"]), mix)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,19 +126,37 @@ class Blueprint:
         }
 
 
+def _is_category_name(name: Any) -> bool:
+    return isinstance(name, str) and 0 < len(name.strip()) == len(name) <= MAX_NAME_CHARS
+
+
+def _unknown_difficulty() -> BlueprintError:
+    return BlueprintError("bad_mix", "difficulty_mix keys are easy, medium and hard")
+
+
 def _read_mix(raw: Mapping[Difficulty, Fraction | float]) -> dict[Difficulty, Fraction]:
+    if not raw:
+        raise _unknown_difficulty()
     mix = {}
     for difficulty, share in raw.items():
         if not isinstance(difficulty, Difficulty):
-            raise BlueprintError("difficulty_mix keys are easy, medium and hard")
-        if isinstance(share, bool) or not isinstance(share, int | float | Fraction):
-            raise BlueprintError(f"{difficulty}: the share must be a number")
+            raise _unknown_difficulty()
+        if (
+            isinstance(share, bool)
+            or not isinstance(share, int | float | Fraction)
+            or (isinstance(share, float) and not math.isfinite(share))
+        ):
+            raise BlueprintError(
+                "bad_share", f"{difficulty}: the share must be a number", difficulty=difficulty
+            )
         fraction = Fraction(str(share)) if isinstance(share, float) else Fraction(share)
         if fraction < 0:
-            raise BlueprintError(f"{difficulty}: the share cannot be negative")
+            raise BlueprintError(
+                "mix_sum", f"{difficulty}: the share cannot be negative", difficulty=difficulty
+            )
         mix[difficulty] = fraction
     if abs(sum(mix.values()) - 1) > _MIX_TOLERANCE:
-        raise BlueprintError("the difficulty shares must add up to 1")
+        raise BlueprintError("mix_sum", "the difficulty shares must add up to 1")
     return mix
 
 

@@ -193,14 +193,43 @@ def _nik_unavailable() -> Conflict:
     return Conflict(message, code="nik_unavailable", details={"nik": message})
 
 
-def uploaded_kinds(user_id: int) -> set[DocumentKind]:
-    kinds = db.session.scalars(select(Document.kind).where(Document.user_id == user_id))
-    return {DocumentKind(kind) for kind in kinds}
+@dataclass(frozen=True)
+class DocumentSlot:
+    """One document the announcement asks for, with the candidate's upload or None."""
+
+    kind: DocumentKind
+    label: str
+    document: Document | None
 
 
-def missing_for_application(user_id: int) -> list[str]:
-    """Labels of what the candidate still lacks before applying; empty when complete."""
-    missing = [] if get_profile(user_id) is not None else [str(PROFILE_LABEL)]
-    present = uploaded_kinds(user_id)
-    missing += [str(label) for kind, label in DOCUMENT_LABELS.items() if kind not in present]
-    return missing
+@dataclass(frozen=True)
+class MissingItem:
+    """Something a candidate still lacks before applying: the profile or a document."""
+
+    key: str  # "profile" or the document kind
+    label: str
+
+
+def document_checklist(user_id: int) -> list[DocumentSlot]:
+    """Every document kind in the announcement's order with its upload: the one
+    place that says which documents a candidate has and which are missing."""
+    uploaded = {
+        DocumentKind(document.kind): document
+        for document in db.session.scalars(select(Document).where(Document.user_id == user_id))
+    }
+    return [
+        DocumentSlot(kind, str(label), uploaded.get(kind))
+        for kind, label in DOCUMENT_LABELS.items()
+    ]
+
+
+def missing_for_application(user_id: int) -> list[MissingItem]:
+    """What the candidate still lacks before applying; empty when complete."""
+    missing = (
+        [] if get_profile(user_id) is not None else [MissingItem("profile", str(PROFILE_LABEL))]
+    )
+    return missing + [
+        MissingItem(slot.kind.value, slot.label)
+        for slot in document_checklist(user_id)
+        if slot.document is None
+    ]

@@ -234,12 +234,11 @@ def api_put_profile(body: ProfileIn) -> Response:
 @api.get("/me/documents", responses=responses(200, DocumentListOut), security=SESSION_AUTH)
 @candidate_required
 def api_list_documents() -> Response:
-    uploaded = documents.list_documents(current_user.id)
-    present = {document.kind for document in uploaded}
+    checklist = profiles.document_checklist(current_user.id)
     return json_response(
         DocumentListOut(
-            documents=[_document_out(document) for document in uploaded],
-            missing=[kind for kind in DocumentKind if kind not in present],
+            documents=[_document_out(slot.document) for slot in checklist if slot.document],
+            missing=[slot.kind for slot in checklist if slot.document is None],
         )
     )
 
@@ -430,10 +429,9 @@ def _kind_or_404(kind: str) -> DocumentKind:
 
 
 def _documents_page(errors: dict[DocumentKind, str] | None = None, status: int = 200) -> Any:
-    uploaded = {document.kind: document for document in documents.list_documents(current_user.id)}
     items = [
-        (kind, label, uploaded.get(kind), (errors or {}).get(kind))
-        for kind, label in profiles.DOCUMENT_LABELS.items()
+        (slot.kind, slot.label, slot.document, (errors or {}).get(slot.kind))
+        for slot in profiles.document_checklist(current_user.id)
     ]
     accepts = {kind: documents.accept_attribute(kind) for kind in DocumentKind}
     formats = {kind: documents.allowed_types_text(kind) for kind in DocumentKind}

@@ -281,6 +281,7 @@ def _edit(question_id: int | None) -> Any:
         labels=_labels(),
         has_categories=bool(categories),
         image_url=images.image_url(form.image_name.data or None),
+        moves=service.STATUS_MOVES[QuestionStatus(question.status)] if question else (),
     ), status
 
 

@@ -38,10 +38,11 @@ from .models import Category, Question, QuestionStatus, QuestionVersion
 PAGE_SIZE = 25
 _BLOCK_MARKUP = re.compile(r"<\s*(br|p|ul|ol|li|table|tr)\b", re.IGNORECASE)
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_ALLOWED_MOVES = {
-    QuestionStatus.DRAFT: {QuestionStatus.ACTIVE},
-    QuestionStatus.ACTIVE: {QuestionStatus.RETIRED},
-    QuestionStatus.RETIRED: {QuestionStatus.ACTIVE},
+# The question's life: the one table behind `set_status` and the editor's buttons.
+STATUS_MOVES: dict[QuestionStatus, tuple[QuestionStatus, ...]] = {
+    QuestionStatus.DRAFT: (QuestionStatus.ACTIVE,),
+    QuestionStatus.ACTIVE: (QuestionStatus.RETIRED,),
+    QuestionStatus.RETIRED: (QuestionStatus.ACTIVE,),
 }
 
 
@@ -248,7 +249,7 @@ def set_status(author: User, question_id: int, status: QuestionStatus) -> Questi
     if status == row.status:
         return row
     old = row.status
-    if status not in _ALLOWED_MOVES[QuestionStatus(old)]:
+    if status not in STATUS_MOVES[QuestionStatus(old)]:
         raise Conflict(
             _("Status soal tidak dapat diubah dari %(old)s ke %(new)s.", old=old, new=status),
             code="status_not_allowed",

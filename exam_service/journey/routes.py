@@ -117,7 +117,9 @@ def _detail_out(detail: journey.ApplicationDetail) -> ApplicationDetailOut:
         decision_reason=application.decision_reason,
         profile=_profile_out(detail.profile, application.user),
         eligibility=EligibilityOut.of(detail.eligibility),
-        documents=[_document_out(application, d) for d in detail.documents],
+        documents=[
+            _document_out(application, slot.document) for slot in detail.documents if slot.document
+        ],
         booking=_booking_out(detail.booking),
         timeline=_timeline_out(detail.timeline),
         history=[

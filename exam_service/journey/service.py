@@ -14,8 +14,13 @@ from enum import StrEnum
 
 from flask_babel import gettext as _
 
-from ..accounts.models import Document, Profile, User
-from ..accounts.profiles import missing_for_application
+from ..accounts.models import Profile, User
+from ..accounts.profiles import (
+    DocumentSlot,
+    MissingItem,
+    document_checklist,
+    missing_for_application,
+)
 from ..core.audit import record
 from ..core.clock import format_wib
 from ..core.errors import NotFound
@@ -128,7 +133,7 @@ class CandidateOverview:
     # Activities open for registration that the candidate has not applied to.
     open_activities: list[Activity]
     # What the candidate still has to complete before applying (labels).
-    missing: list[str]
+    missing: list[MissingItem]
 
 
 def my_applications(user: User) -> list[MyApplication]:
@@ -169,7 +174,7 @@ class ApplicationDetail:
     application: Application
     profile: Profile
     eligibility: recruitment.Eligibility
-    documents: list[Document]
+    documents: list[DocumentSlot]
     booking: Booking | None
     timeline: list[TimelineStep]
     history: list[recruitment.HistoryEntry]
@@ -203,7 +208,7 @@ def admin_application_detail(admin: User, application_id: int) -> ApplicationDet
         application=application,
         profile=profile,
         eligibility=recruitment.eligibility_of(application, profile),
-        documents=recruitment.documents_of(application.user_id),
+        documents=document_checklist(application.user_id),
         booking=booking,
         timeline=_timeline(application, booking),
         history=recruitment.history_of(application.id),

@@ -189,10 +189,14 @@ def test_profile_page_requires_a_candidate(client, make_user, login, make_office
     assert admin.get("/profil").status_code == 403
 
 
+def labels(items: list) -> list[str]:
+    return [item.label for item in items]
+
+
 def test_missing_for_application(app, make_user, make_profile, make_documents):
     user = make_user()
     with app.app_context():
-        assert missing_for_application(user.id) == [
+        assert labels(missing_for_application(user.id)) == [
             "Profil",
             "Scan KTP",
             "Pas foto",
@@ -204,7 +208,7 @@ def test_missing_for_application(app, make_user, make_profile, make_documents):
     make_profile(user)
     make_documents(user, kinds=[DocumentKind.KTP, DocumentKind.CV])
     with app.app_context():
-        assert missing_for_application(user.id) == [
+        assert labels(missing_for_application(user.id)) == [
             "Pas foto",
             "Ijazah",
             "Tangkapan layar spesifikasi ponsel",
@@ -212,7 +216,7 @@ def test_missing_for_application(app, make_user, make_profile, make_documents):
         ]
     make_documents(user)
     with app.app_context():
-        assert missing_for_application(user.id) == []
+        assert labels(missing_for_application(user.id)) == []
 
 
 # --- probe, issue 12: the same new NIK saved by several accounts at once ----------------

@@ -78,24 +78,31 @@ def test_thirds_given_as_floats_are_accepted():
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "code", "message"),
     [
-        ({"categories": {}}, "at least one category"),
-        ({"categories": {"a": 0}}, "positive whole number"),
-        ({"categories": {"a": 2.5}}, "positive whole number"),
-        ({"categories": {"a": True}}, "positive whole number"),
-        ({"categories": {"": 2}}, "non-empty"),
-        ({"categories": {"a": 2}, "difficulty_mix": {"easy": 0.5, "hard": 0.4}}, "add up to 1"),
-        ({"categories": {"a": 2}, "difficulty_mix": {"easy": 1.5, "hard": -0.5}}, "negative"),
-        ({"categories": {"a": 2}, "difficulty_mix": {"tricky": 1}}, "easy, medium and hard"),
-        ({"categories": {"a": 2}, "difficulty_mix": {"easy": "1"}}, "must be a number"),
-        ({"categories": {"a": 2}, "difficulty_mix": [1]}, "object or null"),
-        ({"categories": [1]}, '"categories" object'),
+        ({"categories": {}}, "no_categories", "at least one category"),
+        ({"categories": {"a": 0}}, "bad_count", "positive whole number"),
+        ({"categories": {"a": 2.5}}, "bad_count", "positive whole number"),
+        ({"categories": {"a": True}}, "bad_count", "positive whole number"),
+        ({"categories": {"": 2}}, "bad_category", "non-empty"),
+        ({"categories": {" a": 2}}, "bad_category", "surrounding spaces"),
+        ({"categories": {"a" * 65: 2}}, "bad_category", "at most 64"),
+        ({"categories": {"a": 2}, "pages": 3}, "unknown_keys", "only"),
+        ({"categories": {"a": 2}, "difficulty_mix": {"easy": 0.5, "hard": 0.4}}, "mix_sum", "1"),
+        ({"categories": {"a": 2}, "difficulty_mix": {"easy": 1.5, "hard": -0.5}}, "mix_sum", "neg"),
+        ({"categories": {"a": 2}, "difficulty_mix": {"tricky": 1}}, "bad_mix", "easy, medium"),
+        ({"categories": {"a": 2}, "difficulty_mix": {}}, "bad_mix", "easy, medium"),
+        ({"categories": {"a": 2}, "difficulty_mix": {"easy": "1"}}, "bad_share", "a number"),
+        ({"categories": {"a": 2}, "difficulty_mix": {"easy": float("nan")}}, "bad_share", "a num"),
+        ({"categories": {"a": 2}, "difficulty_mix": [1]}, "bad_mix", "object or null"),
+        ({"categories": [1]}, "no_categories", '"categories" object'),
+        ([1], "unknown_keys", "only"),
     ],
 )
-def test_invalid_blueprints_are_refused(data, message):
-    with pytest.raises(BlueprintError, match=message):
+def test_invalid_blueprints_are_refused_with_the_broken_rule(data, code, message):
+    with pytest.raises(BlueprintError, match=message) as refused:
         Blueprint.from_dict(data)
+    assert refused.value.code == code
 
 
 # ---------------------------------------------------------------- apportionment
