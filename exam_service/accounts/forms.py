@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
     Field,
+    Form,
     PasswordField,
     RadioField,
     SelectField,
@@ -19,12 +19,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from ..core.forms import ServiceForm
 from .models import Education, Gender
 from .profiles import EDUCATION_LABELS, GENDER_LABELS, ProfileInput
 from .service import InvalidEmail, canonical_email
 
 
-def bare_email_address(form: FlaskForm, field: Field) -> None:
+def bare_email_address(form: Form, field: Field) -> None:
     """The API's rule (schemas.EmailAddress): a bare address, no `Nama <alamat>`."""
     try:
         canonical_email(field.data or "")
@@ -32,7 +33,7 @@ def bare_email_address(form: FlaskForm, field: Field) -> None:
         raise ValidationError(str(e)) from None
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ServiceForm):
     full_name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(
         _l("Surel"), validators=[DataRequired(), bare_email_address, Length(max=254)]
@@ -47,16 +48,16 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ServiceForm):
     email = EmailField(_l("Surel"), validators=[DataRequired(), bare_email_address])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired()])
 
 
-class ResendForm(FlaskForm):
+class ResendForm(ServiceForm):
     email = EmailField(_l("Surel"), validators=[DataRequired(), bare_email_address])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(ServiceForm):
     """The profile page; the rules (NIK, phone, birth date) are checked by the service."""
 
     nik = StringField(_l("NIK (16 angka, sesuai KTP)"), validators=[DataRequired(), Length(max=32)])

@@ -288,8 +288,7 @@ def register_page() -> Any:
         flash(e.message, "error")
         return _register_page(form, e.status)
     except ServiceError as e:
-        for name, message in (e.details or {"password": e.message}).items():
-            form[name].errors = [*form[name].errors, message]
+        form.show_service_error(e, default_field="password")
         return _register_page(form, e.status)
     flash(_(REGISTERED), "success")
     return redirect(url_for("accounts.login_page"))
@@ -368,8 +367,7 @@ def profile_page() -> Any:
     try:
         profiles.save_profile(current_user.id, form.profile_input())
     except ServiceError as e:
-        for name, message in (e.details or {"nik": e.message}).items():
-            form[name].errors = [*form[name].errors, message]
+        form.show_service_error(e, default_field="nik")
         return render_template("accounts/profile.html", form=form, profile=profile), e.status
     flash(_("Profil tersimpan."), "success")
     return redirect(url_for("accounts.profile_page"), 303)

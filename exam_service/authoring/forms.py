@@ -5,12 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DecimalField,
-    Field,
     FieldList,
     Form,
     FormField,
@@ -24,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from question_bank import Difficulty, Option
 
+from ..core.forms import ServiceForm
 from .models import Category, QuestionStatus, QuestionVersion
 from .schemas import MAX_STEM_CHARS
 from .service import QuestionDraft
@@ -56,7 +55,7 @@ class OptionForm(Form):
     keep_last = BooleanField(_l("Selalu terakhir"))
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(ServiceForm):
     category_id = SelectField(_l("Kategori"), coerce=int, validators=[InputRequired()])
     difficulty = SelectField(
         _l("Tingkat kesulitan"),
@@ -100,19 +99,12 @@ class QuestionForm(FlaskForm):
             image_name=image_name,
         )
 
-    def show_service_errors(self, details: dict[str, str] | None) -> None:
-        for key, message in (details or {}).items():
-            field = getattr(self, key, None)
-            if not isinstance(field, Field):
-                field = self.stem
-            field.errors = [*field.errors, message]
 
-
-class StatusForm(FlaskForm):
+class StatusForm(ServiceForm):
     status = HiddenField(validators=[DataRequired()])
 
 
-class QuestionFilterForm(FlaskForm):
+class QuestionFilterForm(ServiceForm):
     """The list's filters (GET: no CSRF)."""
 
     class Meta:
@@ -135,10 +127,10 @@ class QuestionFilterForm(FlaskForm):
         self.category_id.choices = [ALL, *(SelectChoice(str(c.id), c.name) for c in categories)]
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(ServiceForm):
     slug = StringField(_l("Kode (huruf kecil, tanpa spasi)"), validators=[DataRequired()])
     name = StringField(_l("Nama"), validators=[DataRequired(), Length(max=200)])
 
 
-class CategoryRenameForm(FlaskForm):
+class CategoryRenameForm(ServiceForm):
     name = StringField(_l("Nama"), validators=[DataRequired(), Length(max=200)])

@@ -267,7 +267,8 @@ def _edit(question_id: int | None) -> Any:
         try:
             saved = _save(question_id, form)
         except ServiceError as e:
-            form.show_service_errors(e.details if isinstance(e, Invalid) else {"image": e.message})
+            # Refusals of the upload itself carry no field: they are about the image.
+            form.show_service_error(e, default_field="stem" if isinstance(e, Invalid) else "image")
             status = 422
         else:
             flash(_("Soal telah disimpan."), "success")
@@ -336,8 +337,7 @@ def categories_page() -> Any:
         try:
             service.create_category(current_user, form.slug.data, form.name.data)
         except Invalid as e:
-            for key, message in (e.details or {}).items():
-                getattr(form, key).errors.append(message)
+            form.show_service_error(e)
             status = 422
         else:
             flash(_("Kategori telah ditambahkan."), "success")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..core.forms import ServiceForm
 from .events import ATTEMPT_GRADED, RESULT_PUBLISHED
 from .keys import MAX_NAME_LENGTH, PII_READ, RESULTS_READ
 
@@ -20,7 +20,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(ServiceForm):
     name = StringField(
         _l("Nama (misalnya: Sistem rekrutmen pusat)"),
         validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)],
@@ -36,7 +36,7 @@ class ApiKeyForm(FlaskForm):
     )
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(ServiceForm):
     name = StringField(_l("Nama"), validators=[DataRequired(), Length(max=100)])
     url = StringField(
         _l("Alamat (URL) penerima"),

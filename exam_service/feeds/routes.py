@@ -277,7 +277,7 @@ def admin_api_keys() -> Any:
             new_key = keys.create_key_for_admin(current_user, form.name.data, form.scopes.data)
             status = 201
         except Invalid as e:
-            flash(e.message, "error")
+            form.show_service_error(e)
             status = 422
     elif form.errors:
         status = 422
@@ -312,10 +312,7 @@ def admin_webhooks() -> Any:
             )
             status = 201
         except Invalid as e:
-            for key, message in (e.details or {}).items():
-                field = getattr(form, key, None)
-                if field is not None:
-                    field.errors = [*field.errors, message]
+            form.show_service_error(e)
             status = 422
     elif form.errors:
         status = 422

@@ -8,11 +8,9 @@ per-field messages `show_service_errors` puts back on the fields.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -34,7 +32,8 @@ from wtforms.validators import (
 
 from ..accounts.models import Education
 from ..accounts.profiles import EDUCATION_LABELS
-from ..core.clock import parse_wib, to_wib
+from ..core.clock import parse_wib
+from ..core.forms import ServiceForm, datetime_field, local_input
 from .models import Activity, ApplicationStatus
 from .service import (
     DEFAULT_DURATION_SECONDS,
@@ -45,39 +44,17 @@ from .service import (
     ApplicationFilters,
 )
 
-WIB_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
-DATETIME_INPUT = {"type": "datetime-local"}
 CATEGORY_LINE = re.compile(r"^\s*([^=\s]+)\s*=\s*(\d+)\s*$")
 EDUCATION_CHOICES = [SelectChoice(e.value, label) for e, label in EDUCATION_LABELS.items()]
 
 
-def _wib_datetime(form: FlaskForm, field: Field) -> None:
-    if field.data:
-        try:
-            parse_wib(field.data)
-        except ValueError:
-            raise ValidationError(_l("Tanggal dan jam tidak valid.")) from None
-
-
-def _wib_input(value: datetime | None) -> str:
-    return to_wib(value).strftime(WIB_INPUT_FORMAT) if value else ""
-
-
-def _datetime_field(label: Any, required: bool = True) -> StringField:
-    return StringField(
-        label,
-        validators=[DataRequired() if required else Optional(), _wib_datetime],
-        render_kw=DATETIME_INPUT,
-    )
-
-
-class ActivityForm(FlaskForm):
+class ActivityForm(ServiceForm):
     name = StringField(_l("Nama kegiatan"), validators=[DataRequired(), Length(max=200)])
-    registration_opens_at = _datetime_field(_l("Pendaftaran dibuka (WIB)"))
-    registration_closes_at = _datetime_field(_l("Pendaftaran ditutup (WIB)"))
-    booking_opens_at = _datetime_field(_l("Pemilihan sesi dibuka (WIB)"))
-    booking_closes_at = _datetime_field(_l("Pemilihan sesi ditutup (WIB)"))
-    announcement_at = _datetime_field(_l("Pengumuman hasil (WIB, boleh kosong)"), required=False)
+    registration_opens_at = datetime_field(_l("Pendaftaran dibuka (WIB)"))
+    registration_closes_at = datetime_field(_l("Pendaftaran ditutup (WIB)"))
+    booking_opens_at = datetime_field(_l("Pemilihan sesi dibuka (WIB)"))
+    booking_closes_at = datetime_field(_l("Pemilihan sesi ditutup (WIB)"))
+    announcement_at = datetime_field(_l("Pengumuman hasil (WIB, boleh kosong)"), required=False)
     test_question_count = IntegerField(
         _l("Jumlah soal"), default=DEFAULT_QUESTION_COUNT, validators=[InputRequired()]
     )
@@ -130,7 +107,7 @@ class ActivityForm(FlaskForm):
             "booking_closes_at",
             "announcement_at",
         ):
-            getattr(self, name).data = _wib_input(getattr(activity, name))
+            getattr(self, name).data = local_input(getattr(activity, name))
         self.min_education.data = str(activity.min_education)
         blueprint = activity.blueprint or {}
         self.blueprint_categories.data = "\n".join(
@@ -159,12 +136,6 @@ class ActivityForm(FlaskForm):
             show_score_to_candidates=bool(self.show_score_to_candidates.data),
         )
 
-    def show_service_errors(self, details: dict[str, str] | None) -> None:
-        for key, message in (details or {}).items():
-            field = getattr(self, self.SERVICE_FIELDS.get(key, key), None)
-            if isinstance(field, Field):
-                field.errors = [*field.errors, message]
-
     def _blueprint(self) -> dict[str, Any] | None:
         categories = {}
         for line in (self.blueprint_categories.data or "").splitlines():
@@ -184,7 +155,7 @@ def _difficulty_mix(text: str) -> dict[str, float] | None:
     return {d: int(p) / 100 for d, p in zip(DIFFICULTIES, parts, strict=True)}
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(ServiceForm):
     decision = RadioField(
         _l("Keputusan"),
         choices=[
@@ -206,7 +177,7 @@ _AGE_RANGE = NumberRange(min=0, max=150, message=_l("Usia harus antara 0 dan 150
 _YES_NO = [_ANY, SelectChoice("1", _l("Ya")), SelectChoice("0", _l("Tidak"))]
 
 
-class ApplicationFilterForm(FlaskForm):
+class ApplicationFilterForm(ServiceForm):
     """The filters of the application list: a GET form (no state change, no CSRF)."""
 
     class Meta:

@@ -204,7 +204,7 @@ def admin_activity_new() -> Any:
         try:
             service.create_activity(current_user, form.to_data())
         except Invalid as e:
-            form.show_service_errors(e.details)
+            form.show_service_error(e)
             return _activity_form_page(form, None, 422)
         flash(_("Kegiatan telah dibuat."), "success")
         return redirect(url_for(".admin_activities"), 303)
@@ -220,7 +220,7 @@ def admin_activity_edit(activity_id: int) -> Any:
         try:
             service.update_activity(current_user, activity_id, form.to_data())
         except Invalid as e:
-            form.show_service_errors(e.details)
+            form.show_service_error(e)
             return _activity_form_page(form, activity, 422)
         flash(_("Kegiatan telah diperbarui."), "success")
         return redirect(url_for(".admin_activities"), 303)

@@ -230,7 +230,7 @@ def admin_sessions(activity_id: int) -> Any:
                 form.place.data,
             )
         except Invalid as e:
-            form.show_service_errors(e.details)
+            form.show_service_error(e)
             status = 422
         else:
             flash(_("Sesi telah dibuat."), "success")

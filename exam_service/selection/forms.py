@@ -5,26 +5,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..core.clock import parse_wib, to_wib
+from ..core.forms import ServiceForm, datetime_field, local_input
 from .models import SelectionMethod, SelectionRule
 from .service import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE, RuleData
 
-WIB_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
-
-def _wib_datetime(form: FlaskForm, field: Field) -> None:
-    try:
-        parse_wib(field.data or "")
-    except ValueError:
-        raise ValidationError(_l("Tanggal dan jam tidak valid.")) from None
-
-
-class RuleForm(FlaskForm):
+class RuleForm(ServiceForm):
     """The rule; one "minimum" input per blueprint category is added by `rule_form`."""
 
     method = RadioField(
@@ -61,14 +51,10 @@ class RuleForm(FlaskForm):
         for slug, field in self.minimum_fields():
             field.data = (rule.category_minimums or {}).get(slug, "")
 
-    def show_service_errors(self, details: dict[str, Any] | None) -> None:
-        for key, message in (details or {}).items():
-            field = getattr(self, key, None)
-            if isinstance(field, Field):
-                field.errors = [*field.errors, message]
-            elif key == "category_minimums" and self.categories:
-                first = self.minimum_fields()[0][1]
-                first.errors = [*first.errors, message]
+    def field_for(self, key: str) -> Field | None:
+        if key == "category_minimums" and self.categories:
+            return self.minimum_fields()[0][1]
+        return super().field_for(key)
 
 
 def rule_form(categories: list[str], **kwargs: Any) -> RuleForm:
@@ -82,26 +68,22 @@ def rule_form(categories: list[str], **kwargs: Any) -> RuleForm:
     return type("CategoryRuleForm", (RuleForm,), attributes)(**kwargs)
 
 
-class ScheduleForm(FlaskForm):
-    announcement_at = StringField(
-        _l("Waktu pengumuman (WIB)"),
-        validators=[DataRequired(), _wib_datetime],
-        render_kw={"type": "datetime-local"},
-    )
+class ScheduleForm(ServiceForm):
+    announcement_at = datetime_field(_l("Waktu pengumuman (WIB)"))
 
     def fill(self, announcement_at: Any) -> None:
         if announcement_at is not None and not self.announcement_at.data:
-            self.announcement_at.data = to_wib(announcement_at).strftime(WIB_INPUT_FORMAT)
+            self.announcement_at.data = local_input(announcement_at)
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(ServiceForm):
     reason = TextAreaField(
         _l("Alasan permintaan peninjauan"),
         validators=[DataRequired(), Length(min=REVIEW_REASON_RANGE[0], max=REVIEW_REASON_RANGE[1])],
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(ServiceForm):
     answer = TextAreaField(
         _l("Jawaban"), validators=[DataRequired(), Length(max=MAX_ANSWER_LENGTH)]
     )

@@ -261,7 +261,7 @@ def admin_selection(activity_id: int) -> Any:
         try:
             selection.set_rule(current_user, activity_id, form.to_data())
         except Invalid as e:
-            form.show_service_errors(e.details)
+            form.show_service_error(e)
             status = 422
         except ServiceError as e:
             flash(e.message, "error")
@@ -304,10 +304,7 @@ def admin_schedule(activity_id: int) -> Any:
                 current_user, activity_id, parse_wib(schedule_form.announcement_at.data)
             )
         except Invalid as e:
-            schedule_form.announcement_at.errors = [
-                *schedule_form.announcement_at.errors,
-                e.message,
-            ]
+            schedule_form.show_service_error(e, default_field="announcement_at")
         except ServiceError as e:
             flash(e.message, "error")
             return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
@@ -379,7 +376,7 @@ def my_result_page(application_id: int) -> Any:
         try:
             selection.request_review(current_user, application_id, form.reason.data)
         except Invalid as e:
-            form.reason.errors = [*form.reason.errors, e.message]
+            form.show_service_error(e, default_field="reason")
             status = 422
         except ServiceError as e:
             if e.status == 404:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from question_bank import Difficulty
 
+from ..core.forms import ServiceForm
 from .coverage import BlueprintCoverage
 
 MIX_FIELDS = {
@@ -29,7 +29,7 @@ class CategoryCountForm(Form):
     )
 
 
-class BlueprintForm(FlaskForm):
+class BlueprintForm(ServiceForm):
     rows = FieldList(FormField(CategoryCountForm), min_entries=0, max_entries=500)
     mix_easy = IntegerField(_l("Mudah (%)"), validators=[Optional(), NumberRange(0, 100)])
     mix_medium = IntegerField(_l("Sedang (%)"), validators=[Optional(), NumberRange(0, 100)])

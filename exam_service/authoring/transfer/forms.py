@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -15,6 +14,7 @@ from wtforms.validators import Length, Optional
 
 from question_bank import FORMATS, Difficulty
 
+from ...core.forms import ServiceForm
 from ..forms import DIFFICULTY_LABELS, STATUS_LABELS
 from ..models import QuestionStatus
 from .service import IMPORT_STATUSES, ImportOptions
@@ -28,7 +28,7 @@ FORMAT_LABELS = {
 }
 
 
-class ImportForm(FlaskForm):
+class ImportForm(ServiceForm):
     format = SelectField(
         _l("Format berkas"), choices=[SelectChoice(f, FORMAT_LABELS[f]) for f in FORMATS]
     )

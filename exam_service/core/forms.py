@@ -1,0 +1,79 @@
+"""The base of every page form: a service's refusal shown where the person looks.
+
+Services refuse with `ServiceError`; an `Invalid` maps field names to messages.
+`show_service_error` puts each message on the field it names, so pages never
+copy that loop (cookiecutter-flask's `flash_errors` is the same idea).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from flask import flash
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, Form, StringField, ValidationError
+from wtforms.validators import DataRequired, Optional
+
+from .clock import parse_wib, to_wib
+from .errors import ServiceError
+
+
+class ServiceForm(FlaskForm):
+    """A FlaskForm that can show a service's refusal on its fields."""
+
+    # Service detail keys that this form names differently, e.g. a service's
+    # "blueprint" shown on the form's "blueprint_categories".
+    SERVICE_FIELDS: ClassVar[Mapping[str, str]] = {}
+
+    def show_service_error(self, error: ServiceError, default_field: str | None = None) -> None:
+        """Put each of the error's messages on its field.
+
+        A message whose key names no field of this form, and the message of an
+        error without per-field details, go on `default_field`; without one they
+        are flashed, so no refusal is ever silent.
+        """
+        details = error.details if isinstance(error.details, Mapping) and error.details else None
+        for key, message in (details or {None: error.message}).items():
+            field = self.field_for(key) if key is not None else None
+            if field is None and default_field is not None:
+                field = self[default_field]
+            if field is None:
+                flash(str(message), "error")
+            else:
+                field.errors = [*field.errors, message]
+
+    def field_for(self, key: str) -> Field | None:
+        """The field that shows a service message about `key` (None: no such field)."""
+        field = getattr(self, self.SERVICE_FIELDS.get(key, key), None)
+        return field if isinstance(field, Field) else None
+
+
+# --- date and time inputs ---------------------------------------------------------
+
+# What <input type="datetime-local"> sends and shows: a local time, no zone.
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def datetime_field(label: Any, required: bool = True) -> StringField:
+    """A date-and-time input read in the office's zone (`clock.parse_wib`)."""
+    return StringField(
+        label,
+        validators=[DataRequired() if required else Optional(), _valid_local_datetime],
+        render_kw={"type": "datetime-local"},
+    )
+
+
+def local_input(value: datetime | None) -> str:
+    """A stored UTC time as a `datetime_field` shows it."""
+    return to_wib(value).strftime(LOCAL_INPUT_FORMAT) if value else ""
+
+
+def _valid_local_datetime(form: Form, field: Field) -> None:
+    if field.data:
+        try:
+            parse_wib(field.data)
+        except ValueError:
+            raise ValidationError(_l("Tanggal dan jam tidak valid.")) from None

@@ -1,0 +1,52 @@
+"""ServiceForm: a service's refusal lands on the field it names, and is never silent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+from flask import Flask, get_flashed_messages
+from wtforms import StringField
+
+from exam_service.core.errors import Conflict, Invalid
+from exam_service.core.forms import ServiceForm
+
+
+class PlaceForm(ServiceForm):
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"where": "place"}
+
+    name = StringField()
+    place = StringField()
+
+
+@pytest.fixture
+def form() -> Iterator[PlaceForm]:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="uji", WTF_CSRF_ENABLED=False)
+    with app.test_request_context("/", method="POST"):
+        yield PlaceForm()
+
+
+def test_each_message_goes_on_the_field_it_names(form):
+    form.show_service_error(Invalid("x", details={"name": "Nama sudah dipakai."}))
+    assert form.name.errors == ["Nama sudah dipakai."]
+    assert not form.place.errors
+    assert get_flashed_messages() == []
+
+
+def test_a_service_key_can_name_a_field_of_another_name(form):
+    form.show_service_error(Invalid("x", details={"where": "Tempat terlalu panjang."}))
+    assert form.place.errors == ["Tempat terlalu panjang."]
+
+
+def test_an_error_without_details_goes_on_the_default_field(form):
+    form.show_service_error(Conflict("Sudah terjadwal."), default_field="place")
+    assert form.place.errors == ["Sudah terjadwal."]
+
+
+def test_what_names_no_field_is_flashed_rather_than_lost(form):
+    form.show_service_error(Invalid("x", details={"nowhere": "Kuota habis."}))
+    form.show_service_error(Conflict("Sudah terjadwal."))
+    assert not form.name.errors and not form.place.errors
+    assert get_flashed_messages() == ["Kuota habis.", "Sudah terjadwal."]
