@@ -12,16 +12,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value not in (None, "") else default
 
 
 def _list(value: str | None) -> list[str]:
@@ -99,55 +96,69 @@ class Config:
 
     @classmethod
     def from_env(cls, instance_path: Path, environ: Mapping[str, str] | None = None) -> Config:
+        """The settings from the environment; an unset or empty variable keeps its default
+        (the class attribute above, the one place a default is written)."""
         env = os.environ if environ is None else environ
         database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'exam.sqlite3'}"
-        max_upload = _int(env.get("MAX_UPLOAD_BYTES"), 2 * 1024 * 1024)
+        plain = {name: _parsed(env.get(name), getattr(cls, name)) for name in _PLAIN_ENV_SETTINGS}
         return cls(
+            **plain,
             SECRET_KEY=env.get("SECRET_KEY") or _secret_key(instance_path),
             SQLALCHEMY_DATABASE_URI=database_url,
             REDIS_URL=env.get("REDIS_URL") or None,
             INSTANCE_PATH=str(instance_path),
-            BASE_URL=env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            BASE_URL=(env.get("BASE_URL") or cls.BASE_URL).rstrip("/"),
             MAIL_OUTBOX=env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
-            MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
-            SMTP_HOST=env.get("SMTP_HOST", ""),
-            SMTP_PORT=_int(env.get("SMTP_PORT"), 587),
-            SMTP_USER=env.get("SMTP_USER", ""),
-            SMTP_PASSWORD=env.get("SMTP_PASSWORD", ""),
             UPLOAD_FOLDER=env.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
-            MAX_UPLOAD_BYTES=max_upload,
-            MAX_IMAGE_PIXELS=_int(env.get("MAX_IMAGE_PIXELS"), 40_000_000),
-            ACTIVATION_TOKEN_HOURS=_int(env.get("ACTIVATION_TOKEN_HOURS"), 48),
-            DOCUMENT_RETENTION_DAYS=_int(env.get("DOCUMENT_RETENTION_DAYS"), 90),
-            LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
-            LOGIN_ADDRESS_RATE_LIMIT=env.get(
-                "LOGIN_ADDRESS_RATE_LIMIT", cls.LOGIN_ADDRESS_RATE_LIMIT
-            ),
-            REGISTER_RATE_LIMIT=env.get("REGISTER_RATE_LIMIT", cls.REGISTER_RATE_LIMIT),
-            REGISTER_ACCOUNT_RATE_LIMIT=env.get(
-                "REGISTER_ACCOUNT_RATE_LIMIT", cls.REGISTER_ACCOUNT_RATE_LIMIT
-            ),
-            RESEND_RATE_LIMIT=env.get("RESEND_RATE_LIMIT", cls.RESEND_RATE_LIMIT),
-            UPLOAD_RATE_LIMIT=env.get("UPLOAD_RATE_LIMIT", cls.UPLOAD_RATE_LIMIT),
-            RATELIMIT_ENABLED=_bool(env.get("RATELIMIT_ENABLED"), True),
-            PROXY_FIX_HOPS=_int(env.get("PROXY_FIX_HOPS"), 0),
-            SESSION_COOKIE_SECURE=_bool(env.get("SESSION_COOKIE_SECURE"), False),
-            SESSION_IDLE_MINUTES=_int(env.get("SESSION_IDLE_MINUTES"), 30),
-            SESSION_ABSOLUTE_HOURS=_int(env.get("SESSION_ABSOLUTE_HOURS"), 12),
-            LATE_ENTRY_SECONDS=_int(env.get("LATE_ENTRY_SECONDS"), 15 * 60),
-            ANSWER_GRACE_SECONDS=_int(env.get("ANSWER_GRACE_SECONDS"), 5),
-            DEMO_PASSWORD=env.get("DEMO_PASSWORD", ""),
             SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url),
             # The whole request body: the largest upload plus room for the form fields.
-            MAX_CONTENT_LENGTH=max_upload + 64 * 1024,
-            LOG_FORMAT=env.get("LOG_FORMAT") or cls.LOG_FORMAT,
-            LOG_LEVEL=env.get("LOG_LEVEL") or cls.LOG_LEVEL,
-            METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
+            MAX_CONTENT_LENGTH=plain["MAX_UPLOAD_BYTES"] + 64 * 1024,
             WEBHOOK_ALLOWED_HOSTS=_list(env.get("WEBHOOK_ALLOWED_HOSTS")),
         )
 
     def as_flask(self) -> dict:
         return asdict(self)
+
+
+# Settings read from the variable of the same name, typed like their default.
+_PLAIN_ENV_SETTINGS = (
+    "MAIL_FROM",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "MAX_UPLOAD_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "ACTIVATION_TOKEN_HOURS",
+    "DOCUMENT_RETENTION_DAYS",
+    "LOGIN_RATE_LIMIT",
+    "LOGIN_ADDRESS_RATE_LIMIT",
+    "REGISTER_RATE_LIMIT",
+    "REGISTER_ACCOUNT_RATE_LIMIT",
+    "RESEND_RATE_LIMIT",
+    "UPLOAD_RATE_LIMIT",
+    "RATELIMIT_ENABLED",
+    "PROXY_FIX_HOPS",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_HOURS",
+    "LATE_ENTRY_SECONDS",
+    "ANSWER_GRACE_SECONDS",
+    "DEMO_PASSWORD",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_TOKEN",
+)
+
+
+def _parsed(value: str | None, default: Any) -> Any:
+    if value is None or value == "":
+        return default
+    if isinstance(default, bool):
+        return _bool(value, default)
+    if isinstance(default, int):
+        return int(value)
+    return value
 
 
 def _engine_options(database_url: str) -> dict:

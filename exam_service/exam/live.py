@@ -64,7 +64,7 @@ scripts = Scripts()
 
 @dataclass(frozen=True)
 class SaveCheck:
-    verdict: str  # missing | finished | time_over | stale | ok
+    verdict: str  # missing | invalid | finished | time_over | stale | ok (check_answer.lua)
     deadline_ms: int
     stored_seq: int | None = None
     stored_choice: str | None = None

@@ -113,7 +113,7 @@ class ApplicationOut(BaseModel):
     decided_at: datetime | None
     decision_reason: str | None
     booking: ApplicationBookingOut | None
-    # The published final result; null until the results module publishes it.
+    # The final result; null until the final selection (selection/) publishes it.
     result: dict[str, Any] | None = None
     timeline: list[TimelineStepOut]
 

@@ -15,7 +15,8 @@ finished and graded, do not pass and are not ranked.
 Publication: the admin schedules the rule for the activity's `announcement_at`.
 Until the worker publishes it at that time, candidates see nothing of the
 outcome: application statuses are set (passed / not passed), the outcomes are
-stored and `result.published` events are written, all in one transaction.
+stored and `signals.result_published` is sent, whose receiver (feeds) writes
+the `result.published` events, all in one transaction.
 """
 
 from __future__ import annotations

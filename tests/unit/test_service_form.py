@@ -48,5 +48,6 @@ def test_an_error_without_details_goes_on_the_default_field(form):
 def test_what_names_no_field_is_flashed_rather_than_lost(form):
     form.show_service_error(Invalid("x", details={"nowhere": "Kuota habis."}))
     form.show_service_error(Conflict("Sudah terjadwal."))
-    assert not form.name.errors and not form.place.errors
+    assert not form.name.errors
+    assert not form.place.errors
     assert get_flashed_messages() == ["Kuota habis.", "Sudah terjadwal."]
