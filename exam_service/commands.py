@@ -91,13 +91,8 @@ def create_user_command(
     role: str, email: str, password: str, full_name: str, office_code: str | None
 ) -> None:
     """Create an activated account."""
-    office_id = None
-    if office_code:
-        office = db.session.scalar(db.select(Office).where(Office.code == office_code))
-        if office is None:
-            raise click.BadParameter(f"no office with code {office_code}", param_hint="--office")
-        office_id = office.id
-    elif Role(role) is Role.ADMIN:
+    office_id = _office_id_of(office_code)
+    if office_id is None and Role(role) is Role.ADMIN:
         raise click.BadParameter("an admin needs --office", param_hint="--office")
     try:
         user = create_user(
@@ -114,6 +109,16 @@ def create_user_command(
     except IntegrityError:
         raise click.ClickException("an account with this e-mail exists") from None
     click.echo(f"created {role} {user.email} (id {user.id})")
+
+
+def _office_id_of(office_code: str | None) -> int | None:
+    """The id of the office given as --office, None when it was left out."""
+    if not office_code:
+        return None
+    office = db.session.scalar(db.select(Office).where(Office.code == office_code))
+    if office is None:
+        raise click.BadParameter(f"no office with code {office_code}", param_hint="--office")
+    return office.id
 
 
 @click.command("disable-user")
@@ -157,12 +162,7 @@ def worker_command(max_seconds: float | None, poll: float) -> None:
 @click.option("--office", "office_code", default=None, help="Limit the key to one office.")
 def create_api_key_command(name: str, scopes: tuple[str, ...], office_code: str | None) -> None:
     """Create an API key for a machine client and print it (once: only its hash is kept)."""
-    office_id = None
-    if office_code:
-        office = db.session.scalar(db.select(Office).where(Office.code == office_code))
-        if office is None:
-            raise click.BadParameter(f"no office with code {office_code}", param_hint="--office")
-        office_id = office.id
+    office_id = _office_id_of(office_code)
     try:
         new = create_key(name, scopes, office_id=office_id)
         db.session.commit()
