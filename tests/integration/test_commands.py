@@ -71,3 +71,17 @@ def test_create_office_then_an_admin_of_it(app):
         assert [(o.code, o.name, o.region_code) for o in offices] == [
             ("3273", "BPS Kota Uji", "3273")
         ]
+
+
+def test_disable_user_ends_every_login_at_once(app, make_user, login):
+    user = make_user()
+    phone, laptop = login(user), login(user)
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["disable-user", user.email.upper()])
+
+    assert result.exit_code == 0, result.output
+    assert phone.get("/api/v1/me").status_code == 401
+    assert laptop.get("/api/v1/me").status_code == 401
+    assert runner.invoke(args=["disable-user", "tidak-ada@uji.example"]).exit_code == 1
+    assert runner.invoke(args=["disable-user", "bukan surel"]).exit_code == 2
