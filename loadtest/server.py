@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
@@ -127,28 +127,11 @@ class Server:
 
     @classmethod
     def start(
-        cls,
-        env: dict[str, str],
-        *,
-        workers: int | None = None,
-        threads: int | None = None,
-        options: Sequence[str] = (),
-        port: int | None = None,
-        log: Path | None = None,
-        ready_path: str = "/healthz",
-        start_seconds: float = SERVER_START_SECONDS,
+        cls, env: dict[str, str], *, start_seconds: float = SERVER_START_SECONDS, **launch: Any
     ) -> Self:
-        """`launch(...)`, then wait until it is ready (at most `start_seconds`); the
-        process is killed if it never is."""
-        server = cls.launch(
-            env,
-            workers=workers,
-            threads=threads,
-            options=options,
-            port=port,
-            log=log,
-            ready_path=ready_path,
-        )
+        """`launch(env, **launch)`, then wait until it is ready (at most `start_seconds`);
+        the process is killed if it never is."""
+        server = cls.launch(env, **launch)
         try:
             server.wait_ready(start_seconds)
         except BaseException:
