@@ -33,7 +33,7 @@ from ..core.mail import MailUnavailable
 from . import documents, profiles, service
 from .auth import candidate_required
 from .forms import LoginForm, ProfileForm, RegisterForm, ResendForm
-from .models import Document, DocumentKind, Profile, User
+from .models import DocumentKind, User
 from .schemas import (
     ActivateIn,
     DocumentListOut,
@@ -138,10 +138,6 @@ def _log_out() -> None:
     session.clear()
 
 
-def _user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email, full_name=user.full_name, role=user.role)
-
-
 # --- JSON API ---------------------------------------------------------------
 # The anonymous auth endpoints take JSON only, which a cross-site form cannot
 # send, so they need no CSRF token; everything behind a login does.
@@ -157,7 +153,7 @@ def api_register(body: RegisterIn) -> Response:
 
 @api.post("/auth/activate", responses=responses(200, UserOut))
 def api_activate(body: ActivateIn) -> Response:
-    return json_response(_user_out(service.activate(body.token)))
+    return json_response(UserOut.model_validate(service.activate(body.token)))
 
 
 @api.post("/auth/resend", responses=responses(200, MessageOut))
@@ -174,7 +170,7 @@ def api_resend(body: ResendIn) -> Response:
 def api_login(body: LoginIn) -> Response:
     user = service.authenticate(body.email, body.password)
     _log_in(user)
-    return json_response(LoginOut(user=_user_out(user), csrf_token=generate_csrf()))
+    return json_response(LoginOut(user=UserOut.model_validate(user), csrf_token=generate_csrf()))
 
 
 @api.post("/auth/logout", responses=responses(200, MessageOut))
@@ -186,7 +182,7 @@ def api_logout() -> Response:
 @api.get("/me", responses=responses(200, UserOut), security=[{"session": []}])
 @login_required
 def api_me() -> Response:
-    return json_response(_user_out(current_user))
+    return json_response(UserOut.model_validate(current_user))
 
 
 @api.get("/auth/csrf", responses=responses(200, None))
@@ -197,14 +193,6 @@ def api_csrf() -> Response:
 
 for _view in (api_register, api_activate, api_resend, api_login):
     csrf.exempt(_view)
-
-
-def _profile_out(profile: Profile) -> ProfileOut:
-    return ProfileOut.model_validate(profile, from_attributes=True)
-
-
-def _document_out(document: Document) -> DocumentOut:
-    return DocumentOut.model_validate(document, from_attributes=True)
 
 
 def _own_document(kind: DocumentKind) -> documents.StoredFile:
@@ -220,7 +208,7 @@ def api_get_profile() -> Response:
     profile = profiles.get_profile(current_user.id)
     if profile is None:
         raise NotFound(_("Profil belum diisi."))
-    return json_response(_profile_out(profile))
+    return json_response(ProfileOut.model_validate(profile))
 
 
 @api.put("/me/profile", responses=responses(200, ProfileOut), security=SESSION_AUTH)
@@ -228,7 +216,7 @@ def api_get_profile() -> Response:
 @validate_request()
 def api_put_profile(body: ProfileIn) -> Response:
     data = profiles.ProfileInput(**body.model_dump())
-    return json_response(_profile_out(profiles.save_profile(current_user.id, data)))
+    return json_response(ProfileOut.model_validate(profiles.save_profile(current_user.id, data)))
 
 
 @api.get("/me/documents", responses=responses(200, DocumentListOut), security=SESSION_AUTH)
@@ -237,7 +225,9 @@ def api_list_documents() -> Response:
     checklist = profiles.document_checklist(current_user.id)
     return json_response(
         DocumentListOut(
-            documents=[_document_out(slot.document) for slot in checklist if slot.document],
+            documents=[
+                DocumentOut.model_validate(slot.document) for slot in checklist if slot.document
+            ],
             missing=[slot.kind for slot in checklist if slot.document is None],
         )
     )
@@ -252,7 +242,7 @@ def api_upload_document(path: DocumentPath, form: DocumentUpload) -> Response:
     screenshot are JPEG or PNG, the other kinds JPEG, PNG or PDF; another type is 415.
     PDFs are stored without scripts, actions or attachments."""
     document = documents.store_document(current_user.id, path.kind, form.file.stream)
-    return json_response(_document_out(document))
+    return json_response(DocumentOut.model_validate(document))
 
 
 @api.get("/me/documents/<kind>", responses=responses(200, None), security=SESSION_AUTH)

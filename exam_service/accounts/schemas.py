@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from ..core.api import OutModel
 from .models import DocumentKind, Education, Gender
 from .service import InvalidEmail, canonical_email, consent_required_message
 
@@ -109,14 +110,14 @@ class ResendIn(BaseModel):
     email: EmailAddress
 
 
-class UserOut(BaseModel):
+class UserOut(OutModel):
     id: int
     email: str
     full_name: str
     role: str
 
 
-class LoginOut(BaseModel):
+class LoginOut(OutModel):
     user: UserOut
     # The session's CSRF token: send it as X-CSRFToken on every unsafe request.
     csrf_token: str
@@ -138,7 +139,7 @@ class ProfileIn(BaseModel):
     education: Education
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(OutModel):
     nik: str
     full_name: str
     birth_date: date
@@ -163,13 +164,13 @@ class DocumentUpload(BaseModel):
     file: FileStorage
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(OutModel):
     kind: DocumentKind
     content_type: str
     size: int
     uploaded_at: datetime
 
 
-class DocumentListOut(BaseModel):
+class DocumentListOut(OutModel):
     documents: list[DocumentOut]
     missing: list[DocumentKind]

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from question_bank import OPTION_LETTERS, Difficulty
 
 from ..accounts.auth import author_required
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
 from ..core.errors import Invalid, ServiceError
 from ..core.path_params import id_arg
 from . import images, service
@@ -71,14 +71,7 @@ def api_questions(query: QuestionQuery) -> Response:
     found = service.search_questions(
         QuestionFilter(query.category_id, query.status, query.difficulty, query.q, query.page)
     )
-    return json_response(
-        QuestionListOut(
-            items=[question_out(q) for q in found.items],
-            total=found.total,
-            page=found.page,
-            pages=found.pages,
-        )
-    )
+    return json_response(out(QuestionListOut, found, items=[question_out(q) for q in found.items]))
 
 
 @api.post("/bank/questions", responses=responses(201, BankQuestionOut), security=SESSION_AUTH)
@@ -313,7 +306,9 @@ def _labels() -> dict[str, Any]:
 
 def _preview_out(draft: QuestionDraft) -> BankPreviewOut:
     shown = service.preview(draft)
-    return BankPreviewOut(
+    return out(
+        BankPreviewOut,
+        shown,
         text=shown.stem,
         image_url=images.image_url(draft.image_name)
         if images.is_stored(draft.image_name)
@@ -321,7 +316,6 @@ def _preview_out(draft: QuestionDraft) -> BankPreviewOut:
         options=[
             BankPreviewOptionOut(key=OPTION_LETTERS[i], text=t) for i, t in enumerate(shown.options)
         ],
-        problems=shown.problems,
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from question_bank import Difficulty, Option
 
+from ..core.api import OutModel, out
 from ..core.path_params import RowId
 from .images import image_url
 from .models import Category, Question, QuestionStatus, QuestionVersion
@@ -64,13 +65,13 @@ class StatusIn(BaseModel):
     status: QuestionStatus
 
 
-class BankOptionOut(BaseModel):
+class BankOptionOut(OutModel):
     text: str
     points: Decimal
     keep_last: bool
 
 
-class VersionOut(BaseModel):
+class VersionOut(OutModel):
     id: int
     number: int
     difficulty: Difficulty
@@ -82,7 +83,7 @@ class VersionOut(BaseModel):
     created_at: datetime
 
 
-class BankQuestionOut(BaseModel):
+class BankQuestionOut(OutModel):
     id: int
     external_id: str | None
     status: QuestionStatus
@@ -92,14 +93,14 @@ class BankQuestionOut(BaseModel):
     version: VersionOut
 
 
-class QuestionListOut(BaseModel):
+class QuestionListOut(OutModel):
     items: list[BankQuestionOut]
     total: int
     page: int
     pages: int
 
 
-class VersionListOut(BaseModel):
+class VersionListOut(OutModel):
     items: list[VersionOut]
 
 
@@ -116,28 +117,28 @@ class CategoryRenameIn(BaseModel):
     name: str = Field(max_length=200)
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(OutModel):
     id: int
     slug: str
     name: str
     counts: dict[str, int] = Field(description="questions per status")
 
 
-class CategoryListOut(BaseModel):
+class CategoryListOut(OutModel):
     items: list[CategoryOut]
 
 
-class ImageOut(BaseModel):
+class ImageOut(OutModel):
     name: str
     url: str
 
 
-class BankPreviewOptionOut(BaseModel):
+class BankPreviewOptionOut(OutModel):
     key: str
     text: str
 
 
-class BankPreviewOut(BaseModel):
+class BankPreviewOut(OutModel):
     """The question as a candidate's page shows it (authoring order; candidates get
     the options shuffled, with "keep last" options last)."""
 
@@ -148,11 +149,9 @@ class BankPreviewOut(BaseModel):
 
 
 def version_out(version: QuestionVersion) -> VersionOut:
-    return VersionOut(
-        id=version.id,
-        number=version.number,
-        difficulty=Difficulty(version.difficulty),
-        stem=version.stem,
+    return out(
+        VersionOut,
+        version,
         image_url=image_url(version.image_name),
         options=[
             BankOptionOut(
@@ -162,28 +161,22 @@ def version_out(version: QuestionVersion) -> VersionOut:
             )
             for o in version.options
         ],
-        frozen=version.frozen,
-        created_at=version.created_at,
     )
 
 
 def question_out(question: Question) -> BankQuestionOut:
     assert question.current_version is not None
-    return BankQuestionOut(
-        id=question.id,
-        external_id=question.external_id,
-        status=QuestionStatus(question.status),
-        category_id=question.category_id,
+    return out(
+        BankQuestionOut,
+        question,
         category=question.category.slug,
-        updated_at=question.updated_at,
         version=version_out(question.current_version),
     )
 
 
 def category_out(category: Category, counts: dict[QuestionStatus, int]) -> CategoryOut:
-    return CategoryOut(
-        id=category.id,
-        slug=category.slug,
-        name=category.name,
+    return out(
+        CategoryOut,
+        category,
         counts={status.value: counts.get(status, 0) for status in QuestionStatus},
     )

@@ -1,12 +1,25 @@
-"""Helpers shared by the JSON API blueprints of every domain."""
+"""Helpers shared by the JSON API blueprints of every domain.
+
+Serialising: every response model derives from `OutModel` and is built from the
+domain object it shows (a row, a dataclass) by pydantic itself, never by copying
+field by field:
+
+- `XOut.model_validate(obj)` when every field is an attribute of `obj` of the
+  same name; nested models and lists of them are read the same way;
+- `out(XOut, obj, field=value, ...)` when some fields are not: the keywords
+  supply them (or replace `obj`'s attribute of that name), the rest is read from
+  `obj` as above;
+- a model of loose values, with no object behind it (a list wrapper, a message),
+  is built with its constructor.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 API_PREFIX = "/api/v1"
 # OpenAPI security requirement of endpoints behind a login (the session cookie).
@@ -24,19 +37,54 @@ def json_response(payload: BaseModel | dict[str, Any], status: int = 200) -> Res
     return response
 
 
-class ErrorDetail(BaseModel):
+class OutModel(BaseModel):
+    """The base of every response model (see the module's docstring)."""
+
+    # pydantic's "arbitrary class instances": model_validate(obj) reads the fields from
+    # obj's attributes (https://docs.pydantic.dev/latest/concepts/models/#arbitrary-class-instances).
+    model_config = ConfigDict(from_attributes=True)
+
+
+M = TypeVar("M", bound=OutModel)
+
+
+class _Overlay:
+    """`obj` as pydantic reads it, with the names of `extra` answered by `extra`."""
+
+    __slots__ = ("_extra", "_obj")
+
+    def __init__(self, obj: object, extra: dict[str, Any]) -> None:
+        self._obj = obj
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        return getattr(self._obj, name)
+
+    def __repr__(self) -> str:  # shown in a ValidationError
+        return f"{self._obj!r} with {sorted(self._extra)}"
+
+
+def out(model: type[M], obj: object, **extra: Any) -> M:
+    """`model` read from `obj`'s attributes, `extra` supplying the fields that are not
+    attributes of `obj` (or overriding them). Validated like `model.model_validate(obj)`."""
+    return model.model_validate(_Overlay(obj, extra))
+
+
+class ErrorDetail(OutModel):
     code: str
     message: str
     details: dict[str, str] | None = None
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(OutModel):
     """Every error of the API has this shape."""
 
     error: ErrorDetail
 
 
-class MessageOut(BaseModel):
+class MessageOut(OutModel):
     message: str
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -13,7 +12,7 @@ from flask_openapi3 import validate_request
 from question_bank import FaultyRule
 
 from ..accounts.auth import admin_required, candidate_required
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
 from ..core.clock import utcnow
 from ..core.database import after_commit
 from ..core.errors import ServiceError
@@ -35,7 +34,6 @@ from .schemas import (
     ItemRulingOut,
     MonitorOut,
     MonitorRowOut,
-    QuestionOut,
     ReceiptOut,
 )
 
@@ -48,21 +46,15 @@ def _attempt_out(attempt: Attempt) -> AttemptOut:
     in_progress = attempt.status == AttemptStatus.IN_PROGRESS
     receipt = None
     if attempt.status == AttemptStatus.FINISHED and attempt.finished_at and attempt.answers_hash:
-        receipt = ReceiptOut(
-            finished_at=attempt.finished_at,
-            finish_reason=attempt.finish_reason or "",
-            answers_hash=attempt.answers_hash,
-        )
-    return AttemptOut(
+        receipt = out(ReceiptOut, attempt, finish_reason=attempt.finish_reason or "")
+    return out(
+        AttemptOut,
+        attempt,
         attempt_id=attempt.id,
-        status=attempt.status,
-        deadline=attempt.deadline,
         server_time=now,
         remaining_seconds=service.remaining_seconds(attempt, now),
         question_count=len(attempt.items),
-        questions=[QuestionOut(**q) for q in service.questions_payload(attempt)]
-        if in_progress
-        else [],
+        questions=service.questions_payload(attempt) if in_progress else [],
         answers=service.saved_answers(attempt.id) if in_progress else {},
         receipt=receipt,
     )
@@ -92,16 +84,9 @@ def api_save_answer(path: AnswerPath, body: AnswerIn) -> Response:
     saved = service.save_answer(current_user.id, path.position, body.choice, body.seq)
     after_commit(ANSWERS_SAVED.inc)  # counted once durable, as acknowledged
     now = utcnow()
+    remaining = max(0, int((saved.deadline - now).total_seconds()))
     return json_response(
-        AnswerOut(
-            saved=True,
-            position=saved.position,
-            choice=saved.choice,
-            seq=saved.seq,
-            remaining_seconds=max(0, int((saved.deadline - now).total_seconds())),
-            deadline=saved.deadline,
-            server_time=now,
-        )
+        out(AnswerOut, saved, saved=True, remaining_seconds=remaining, server_time=now)
     )
 
 
@@ -142,7 +127,7 @@ def api_monitor(path: SessionPath) -> Response:
         MonitorOut(
             session_id=path.session_id,
             server_time=utcnow(),
-            rows=[MonitorRowOut(**asdict(row)) for row in rows],
+            rows=[MonitorRowOut.model_validate(row) for row in rows],
         )
     )
 
@@ -157,14 +142,7 @@ def api_monitor(path: SessionPath) -> Response:
 def api_extend(path: AttemptPath, body: ExtensionIn) -> Response:
     attempt = supervision.extend(current_user, path.attempt_id, body.seconds, body.reason)
     assert attempt.deadline is not None
-    return json_response(
-        ExtensionOut(
-            attempt_id=attempt.id,
-            deadline=attempt.deadline,
-            extension_seconds=attempt.extension_seconds,
-        ),
-        201,
-    )
+    return json_response(out(ExtensionOut, attempt, attempt_id=attempt.id), 201)
 
 
 @api.get(
@@ -177,7 +155,7 @@ def api_extend(path: AttemptPath, body: ExtensionIn) -> Response:
 def api_integrity_events(path: AttemptPath) -> Response:
     events = supervision.integrity_events(current_user, path.attempt_id)
     return json_response(
-        IntegrityEventListOut(events=[IntegrityEventOut(kind=e.kind, at=e.at) for e in events])
+        IntegrityEventListOut(events=[IntegrityEventOut.model_validate(e) for e in events])
     )
 
 

@@ -6,22 +6,23 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ..core.api import OutModel
 from ..core.path_params import RowId
 
 
-class OptionOut(BaseModel):
+class OptionOut(OutModel):
     key: str
     text: str
 
 
-class QuestionOut(BaseModel):
+class QuestionOut(OutModel):
     position: int
     text: str
     image_url: str | None
     options: list[OptionOut]
 
 
-class ReceiptOut(BaseModel):
+class ReceiptOut(OutModel):
     """What the candidate keeps: when the server finished the test, and a hash of the answers."""
 
     finished_at: datetime
@@ -29,7 +30,7 @@ class ReceiptOut(BaseModel):
     answers_hash: str
 
 
-class AttemptOut(BaseModel):
+class AttemptOut(OutModel):
     attempt_id: int
     status: str
     deadline: datetime | None
@@ -65,7 +66,7 @@ class AnswerIn(BaseModel):
     )
 
 
-class AnswerOut(BaseModel):
+class AnswerOut(OutModel):
     saved: bool
     position: int
     choice: str | None
@@ -79,7 +80,7 @@ class IntegrityEventIn(BaseModel):
     kind: str = Field(max_length=32)
 
 
-class MonitorRowOut(BaseModel):
+class MonitorRowOut(OutModel):
     booking_id: int
     candidate_name: str
     attempt_id: int | None
@@ -93,7 +94,7 @@ class MonitorRowOut(BaseModel):
     integrity_events: int
 
 
-class MonitorOut(BaseModel):
+class MonitorOut(OutModel):
     session_id: int
     server_time: datetime
     rows: list[MonitorRowOut]
@@ -104,18 +105,18 @@ class ExtensionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ExtensionOut(BaseModel):
+class ExtensionOut(OutModel):
     attempt_id: int
     deadline: datetime
     extension_seconds: int
 
 
-class IntegrityEventOut(BaseModel):
+class IntegrityEventOut(OutModel):
     kind: str
     at: datetime
 
 
-class IntegrityEventListOut(BaseModel):
+class IntegrityEventListOut(OutModel):
     """An attempt's integrity events (tab hidden, offline ...), oldest first."""
 
     events: list[IntegrityEventOut]
@@ -127,5 +128,5 @@ class ItemRulingIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ItemRulingOut(BaseModel):
+class ItemRulingOut(OutModel):
     regraded_attempts: int

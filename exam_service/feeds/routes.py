@@ -10,18 +10,16 @@ from flask_login import current_user
 from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
 from ..core.errors import Invalid
 from ..core.path_params import ActivityPath, AttemptPath
 from ..selection.service import state_for_admin
 from . import exports, keys, service, webhooks
 from .forms import ApiKeyForm, WebhookForm
-from .models import ApiKey, WebhookSubscription
 from .schemas import (
     ApiKeyIn,
     ApiKeyListOut,
     ApiKeyOut,
-    DeliveryAttemptOut,
     DeliveryListOut,
     DeliveryOut,
     DeliveryPath,
@@ -51,48 +49,15 @@ EXPORT_TYPES = {
 # --- serialising --------------------------------------------------------------------
 
 
-def _key_out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=key.id,
-        name=key.name,
-        prefix=key.prefix,
-        scopes=key.scopes,
-        created_at=key.created_at,
-        last_used_at=key.last_used_at,
-        revoked_at=key.revoked_at,
-    )
-
-
-def _webhook_out(subscription: WebhookSubscription) -> WebhookOut:
-    return WebhookOut(
-        id=subscription.id,
-        name=subscription.name,
-        url=subscription.url,
-        events=subscription.events,
-        created_at=subscription.created_at,
-        disabled_at=subscription.disabled_at,
-    )
-
-
 def _delivery_out(view: webhooks.DeliveryView) -> DeliveryOut:
     delivery = view.delivery
-    return DeliveryOut(
-        id=delivery.id,
+    return out(
+        DeliveryOut,
+        delivery,
         event_id=delivery.event.event_id,
         event_type=delivery.event.type,
-        created_at=delivery.created_at,
         status=view.status,
-        attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at,
-        last_status=delivery.last_status,
-        last_error=delivery.last_error,
-        delivered_at=delivery.delivered_at,
-        tries=[
-            DeliveryAttemptOut(
-                at=t.at, status_code=t.status_code, error=t.error, duration_ms=t.duration_ms
-            )
-            for t in view.tries
-        ],
+        tries=view.tries,
     )
 
 
@@ -110,13 +75,7 @@ def api_results(query: ResultsQuery) -> Response:
     """
     filters = service.ResultFilters(query.activity_id, query.graded_from, query.graded_before)
     page = service.results_page(g.api_key, query.after, query.limit, filters)
-    return json_response(
-        ResultPageOut(
-            items=[ResultItemOut.model_validate(i) for i in page.items],
-            next_cursor=page.next_cursor,
-            has_more=page.has_more,
-        )
-    )
+    return json_response(ResultPageOut.model_validate(page))
 
 
 @api.get("/results/<int:attempt_id>", responses=responses(200, ResultItemOut), security=KEY_AUTH)
@@ -135,9 +94,8 @@ def api_result(path: AttemptPath) -> Response:
 @api.get("/admin/api-keys", responses=responses(200, ApiKeyListOut), security=SESSION_AUTH)
 @admin_required
 def api_list_keys() -> Response:
-    return json_response(
-        ApiKeyListOut(items=[_key_out(k) for k in keys.keys_for_admin(current_user)])
-    )
+    items = [ApiKeyOut.model_validate(k) for k in keys.keys_for_admin(current_user)]
+    return json_response(ApiKeyListOut(items=items))
 
 
 @api.post("/admin/api-keys", responses=responses(201, NewApiKeyOut), security=SESSION_AUTH)
@@ -146,7 +104,7 @@ def api_list_keys() -> Response:
 def api_create_key(body: ApiKeyIn) -> Response:
     """A key for the admin's office; the key itself is in this response only."""
     new = keys.create_key_for_admin(current_user, body.name, body.scopes)
-    return json_response(NewApiKeyOut(**_key_out(new.key).model_dump(), key=new.secret), 201)
+    return json_response(out(NewApiKeyOut, new.key, key=new.secret), 201)
 
 
 @api.delete(
@@ -156,14 +114,16 @@ def api_create_key(body: ApiKeyIn) -> Response:
 @validate_request()
 def api_revoke_key(path: KeyPath) -> Response:
     """Revoke: the key stops working at once (the row stays, for the audit trail)."""
-    return json_response(_key_out(keys.revoke_key(current_user, path.key_id)))
+    return json_response(ApiKeyOut.model_validate(keys.revoke_key(current_user, path.key_id)))
 
 
 @api.get("/admin/webhooks", responses=responses(200, WebhookListOut), security=SESSION_AUTH)
 @admin_required
 def api_list_webhooks() -> Response:
     subscriptions = webhooks.subscriptions_for_admin(current_user)
-    return json_response(WebhookListOut(items=[_webhook_out(s) for s in subscriptions]))
+    return json_response(
+        WebhookListOut(items=[WebhookOut.model_validate(s) for s in subscriptions])
+    )
 
 
 @api.post("/admin/webhooks", responses=responses(201, NewWebhookOut), security=SESSION_AUTH)
@@ -174,9 +134,7 @@ def api_create_webhook(body: WebhookIn) -> Response:
     subscription, secret = webhooks.create_subscription(
         current_user, body.name, body.url, list(body.events)
     )
-    return json_response(
-        NewWebhookOut(**_webhook_out(subscription).model_dump(), secret=secret), 201
-    )
+    return json_response(out(NewWebhookOut, subscription, secret=secret), 201)
 
 
 @api.delete(
@@ -185,7 +143,8 @@ def api_create_webhook(body: WebhookIn) -> Response:
 @admin_required
 @validate_request()
 def api_disable_webhook(path: WebhookPath) -> Response:
-    return json_response(_webhook_out(webhooks.disable_subscription(current_user, path.webhook_id)))
+    subscription = webhooks.disable_subscription(current_user, path.webhook_id)
+    return json_response(WebhookOut.model_validate(subscription))
 
 
 @api.get(

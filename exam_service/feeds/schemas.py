@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ..core.api import OutModel
+
 # A database id: out-of-range numbers are refused (422) before they reach a query.
 from ..core.path_params import RowId
 from .keys import MAX_NAME_LENGTH
@@ -31,18 +33,18 @@ class ResultsQuery(BaseModel):
     graded_before: AwareDatetime | None = Field(default=None, description="graded_at < this")
 
 
-class CandidateOut(BaseModel):
+class CandidateOut(OutModel):
     id: int
     full_name: str
     nik: str = Field(description="Masked (3273********0001) unless the key has pii:read")
 
 
-class CategoryScoreOut(BaseModel):
+class CategoryScoreOut(OutModel):
     score: str
     max: str
 
 
-class ResultItemOut(BaseModel):
+class ResultItemOut(OutModel):
     attempt_id: int
     application_id: int
     activity_id: int
@@ -58,7 +60,7 @@ class ResultItemOut(BaseModel):
     grading_version: int = Field(description="Bumped by every regrade")
 
 
-class ResultPageOut(BaseModel):
+class ResultPageOut(OutModel):
     items: list[ResultItemOut]
     next_cursor: str = Field(description="Pass as `after`; stays valid, also when empty")
     has_more: bool
@@ -76,7 +78,7 @@ class KeyPath(BaseModel):
     key_id: RowId
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(OutModel):
     id: int
     name: str
     prefix: str
@@ -90,7 +92,7 @@ class NewApiKeyOut(ApiKeyOut):
     key: str = Field(description="Shown only in this response; store it now")
 
 
-class ApiKeyListOut(BaseModel):
+class ApiKeyListOut(OutModel):
     items: list[ApiKeyOut]
 
 
@@ -120,7 +122,7 @@ class DeliveryPath(BaseModel):
     delivery_id: RowId
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(OutModel):
     id: int
     name: str
     url: str
@@ -133,18 +135,18 @@ class NewWebhookOut(WebhookOut):
     secret: str = Field(description="The HMAC key; shown only in this response")
 
 
-class WebhookListOut(BaseModel):
+class WebhookListOut(OutModel):
     items: list[WebhookOut]
 
 
-class DeliveryAttemptOut(BaseModel):
+class DeliveryAttemptOut(OutModel):
     at: datetime
     status_code: int | None
     error: str | None
     duration_ms: int
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(OutModel):
     id: int
     event_id: str
     event_type: str
@@ -158,5 +160,5 @@ class DeliveryOut(BaseModel):
     tries: list[DeliveryAttemptOut]
 
 
-class DeliveryListOut(BaseModel):
+class DeliveryListOut(OutModel):
     items: list[DeliveryOut]

@@ -15,10 +15,10 @@ from flask_openapi3 import validate_request
 from pydantic import BaseModel, Field
 
 from ..accounts.auth import author_required
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, OutModel, api_blueprint, json_response, out, responses
 from ..core.path_params import RowId, id_arg
 from . import service as statistics
-from .service import Bin, ItemStats, Report
+from .service import Bin, Report
 
 api = api_blueprint("item_stats_api", __name__, "bank")
 pages = Blueprint("item_stats", __name__)
@@ -45,7 +45,7 @@ class StatisticsQuery(BaseModel):
     sort: Literal["question", "flag", "p", "rpb"] = "question"
 
 
-class OptionRateOut(BaseModel):
+class OptionRateOut(OutModel):
     letter: str = Field(description="in authoring order; candidates saw the options shuffled")
     text: str
     points: Decimal
@@ -54,7 +54,7 @@ class OptionRateOut(BaseModel):
     rate: float
 
 
-class ItemStatsOut(BaseModel):
+class ItemStatsOut(OutModel):
     """One question version: every version has its own options, so it is one item."""
 
     version_id: int
@@ -76,14 +76,14 @@ class ItemStatsOut(BaseModel):
     unanswered_rate: float
 
 
-class BinOut(BaseModel):
+class BinOut(OutModel):
     start: float
     end: float
     count: int
     label: str
 
 
-class StatisticsOut(BaseModel):
+class StatisticsOut(OutModel):
     activity_id: int | None
     activity_name: str | None
     attempts: int = Field(description="graded attempts")
@@ -99,38 +99,14 @@ class StatisticsOut(BaseModel):
 STEM_CHARS = 200
 
 
-def item_out(item: ItemStats) -> ItemStatsOut:
-    return ItemStatsOut(
-        version_id=item.version_id,
-        question_id=item.question_id,
-        version_number=item.version_number,
-        category=item.category,
-        category_name=item.category_name,
-        stem=item.stem[:STEM_CHARS],
-        n=item.n,
-        small_n=item.small_n,
-        max_points=item.max_points,
-        p=item.p,
-        rpb=item.rpb,
-        flags=item.flags,
-        options=[OptionRateOut(**vars(option)) for option in item.options],
-        unanswered_count=item.unanswered_count,
-        unanswered_rate=item.unanswered_rate,
-    )
-
-
 def report_out(report: Report) -> StatisticsOut:
-    return StatisticsOut(
+    return out(
+        StatisticsOut,
+        report,
         activity_id=report.activity.id if report.activity else None,
         activity_name=report.activity.name if report.activity else None,
-        attempts=report.attempts,
-        small_n=report.small_n,
         min_responses=statistics.MIN_RESPONSES,
-        mean_score=report.mean_score,
-        max_score=report.max_score,
-        kr20=report.kr20,
-        histogram=[BinOut(**vars(b)) for b in report.histogram],
-        items=[item_out(item) for item in report.items],
+        items=[out(ItemStatsOut, item, stem=item.stem[:STEM_CHARS]) for item in report.items],
     )
 
 

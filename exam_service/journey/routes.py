@@ -11,9 +11,9 @@ from flask_login import current_user
 from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
-from ..accounts.models import Document, Profile, User
+from ..accounts.models import Document
 from ..accounts.profiles import DOCUMENT_LABELS
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
 from ..core.errors import ServiceError
 from ..core.path_params import ActivityPath, ApplicationPath
 from ..recruitment import service as recruitment
@@ -26,9 +26,6 @@ from ..recruitment.schemas import (
     ApplicationOut,
     CandidateDocumentOut,
     CandidateProfileOut,
-    EligibilityOut,
-    HistoryOut,
-    TimelineStepOut,
 )
 from ..scheduling.models import Booking
 from ..selection import service as selection
@@ -41,62 +38,29 @@ pages = Blueprint("journey", __name__)
 def _booking_out(booking: Booking | None) -> ApplicationBookingOut | None:
     if booking is None:
         return None
-    session = booking.session
-    return ApplicationBookingOut(
-        session_id=session.id,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        place=session.place,
-    )
-
-
-def _timeline_out(steps: list[journey.TimelineStep]) -> list[TimelineStepOut]:
-    return [
-        TimelineStepOut(key=s.key, label=s.label, state=s.state, at=s.at, note=s.note)
-        for s in steps
-    ]
+    return out(ApplicationBookingOut, booking.session, session_id=booking.session_id)
 
 
 def _application_out(mine: journey.MyApplication) -> ApplicationOut:
     application = mine.application
-    return ApplicationOut(
+    # Null until the final selection is published (then also the status says so).
+    result = selection.published_result(application)
+    return out(
+        ApplicationOut,
+        application,
         application_id=application.id,
-        activity_id=application.activity_id,
         activity_name=application.activity.name,
-        status=application.status,
-        submitted_at=application.submitted_at,
-        decided_at=application.decided_at,
-        decision_reason=application.decision_reason,
         booking=_booking_out(mine.booking),
-        # Null until the final selection is published (then also the status says so).
-        result=result.as_dict() if (result := selection.published_result(application)) else None,
-        timeline=_timeline_out(mine.timeline),
-    )
-
-
-def _profile_out(profile: Profile, user: User) -> CandidateProfileOut:
-    return CandidateProfileOut(
-        nik=profile.nik,
-        full_name=profile.full_name,
-        email=user.email,
-        birth_date=profile.birth_date,
-        gender=profile.gender,
-        address=profile.address,
-        village=profile.village,
-        district=profile.district,
-        regency_code=profile.regency_code,
-        phone=profile.phone,
-        education=profile.education,
+        result=result.as_dict() if result else None,
+        timeline=mine.timeline,
     )
 
 
 def _document_out(application: Application, document: Document) -> CandidateDocumentOut:
-    return CandidateDocumentOut(
-        kind=document.kind,
+    return out(
+        CandidateDocumentOut,
+        document,
         label=str(DOCUMENT_LABELS[document.kind]),
-        content_type=document.content_type,
-        size=document.size,
-        uploaded_at=document.uploaded_at,
         download_url=url_for(
             "recruitment_api.api_admin_document",
             application_id=application.id,
@@ -107,25 +71,19 @@ def _document_out(application: Application, document: Document) -> CandidateDocu
 
 def _detail_out(detail: journey.ApplicationDetail) -> ApplicationDetailOut:
     application = detail.application
-    return ApplicationDetailOut(
+    return out(
+        ApplicationDetailOut,
+        application,
         application_id=application.id,
-        activity_id=application.activity_id,
         activity_name=application.activity.name,
-        status=application.status,
-        submitted_at=application.submitted_at,
-        decided_at=application.decided_at,
-        decision_reason=application.decision_reason,
-        profile=_profile_out(detail.profile, application.user),
-        eligibility=EligibilityOut.of(detail.eligibility),
+        profile=out(CandidateProfileOut, detail.profile, email=application.user.email),
+        eligibility=detail.eligibility,
         documents=[
             _document_out(application, slot.document) for slot in detail.documents if slot.document
         ],
         booking=_booking_out(detail.booking),
-        timeline=_timeline_out(detail.timeline),
-        history=[
-            HistoryOut(at=h.at, actor=h.actor, action=h.action, details=h.details)
-            for h in detail.history
-        ],
+        timeline=detail.timeline,
+        history=detail.history,
     )
 
 

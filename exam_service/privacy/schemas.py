@@ -4,35 +4,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from ..accounts.schemas import DocumentOut, ProfileOut
+from ..core.api import OutModel
 
 # --- the candidate's own data (GET /api/v1/me/data-export) ----------------------
 
 
-class ExportAccountOut(BaseModel):
+class ExportAccountOut(OutModel):
     email: str
     full_name: str
     created_at: datetime
     activated_at: datetime | None
 
 
-class ConsentOut(BaseModel):
+class ConsentOut(OutModel):
     """Which consent text (version) was accepted, and when."""
 
     version: str
     consented_at: datetime
 
 
-class ExportBookingOut(BaseModel):
+class ExportBookingOut(OutModel):
     booked_at: datetime
     starts_at: datetime
     ends_at: datetime
     place: str | None
 
 
-class ExportResultOut(BaseModel):
+class ExportResultOut(OutModel):
     """The published final result; scores only where the activity shows them."""
 
     status: str
@@ -42,14 +41,14 @@ class ExportResultOut(BaseModel):
     rank: int | None
 
 
-class ExportReviewOut(BaseModel):
+class ExportReviewOut(OutModel):
     reason: str
     created_at: datetime
     answer: str | None
     answered_at: datetime | None
 
 
-class ExportApplicationOut(BaseModel):
+class ExportApplicationOut(OutModel):
     application_id: int
     activity_name: str
     status: str
@@ -62,7 +61,7 @@ class ExportApplicationOut(BaseModel):
     review: ExportReviewOut | None
 
 
-class DataExportOut(BaseModel):
+class DataExportOut(OutModel):
     """Everything the service holds about the candidate; documents listed, not included."""
 
     exported_at: datetime

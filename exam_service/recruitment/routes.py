@@ -11,7 +11,7 @@ from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.documents import send_document
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
 from ..core.errors import Invalid
 from ..core.path_params import ActivityPath, ApplicationPath
 from . import service
@@ -27,7 +27,6 @@ from .schemas import (
     ApplicationsQuery,
     DecisionIn,
     DecisionOut,
-    EligibilityOut,
     OpenActivityListOut,
     OpenActivityOut,
 )
@@ -40,55 +39,20 @@ pages = Blueprint("recruitment", __name__)
 
 
 def _activity_out(overview: service.ActivityOverview) -> ActivityOut:
-    activity = overview.activity
-    return ActivityOut(
-        id=activity.id,
-        office_id=activity.office_id,
-        name=activity.name,
-        registration_opens_at=activity.registration_opens_at,
-        registration_closes_at=activity.registration_closes_at,
-        booking_opens_at=activity.booking_opens_at,
-        booking_closes_at=activity.booking_closes_at,
-        announcement_at=activity.announcement_at,
-        test_question_count=activity.test_question_count,
-        test_duration_seconds=activity.test_duration_seconds,
-        blueprint=activity.blueprint,
-        min_education=activity.min_education,
-        preferred_min_age=activity.preferred_min_age,
-        preferred_max_age=activity.preferred_max_age,
-        show_score_to_candidates=activity.show_score_to_candidates,
-        application_counts=overview.counts,
-    )
-
-
-def _open_activity_out(activity: Activity) -> OpenActivityOut:
-    return OpenActivityOut(
-        id=activity.id,
-        name=activity.name,
-        office_name=activity.office.name,
-        registration_opens_at=activity.registration_opens_at,
-        registration_closes_at=activity.registration_closes_at,
-        booking_opens_at=activity.booking_opens_at,
-        booking_closes_at=activity.booking_closes_at,
-        announcement_at=activity.announcement_at,
-        test_question_count=activity.test_question_count,
-        test_duration_seconds=activity.test_duration_seconds,
-        min_education=activity.min_education,
-    )
+    return out(ActivityOut, overview.activity, application_counts=overview.counts)
 
 
 def _row_out(row: service.ApplicationRow) -> ApplicationRowOut:
     application = row.application
-    return ApplicationRowOut(
+    return out(
+        ApplicationRowOut,
+        application,
         application_id=application.id,
-        activity_id=application.activity_id,
         activity_name=application.activity.name,
         full_name=row.profile.full_name,
         nik=row.masked_nik,
         education=row.profile.education,
-        status=application.status,
-        submitted_at=application.submitted_at,
-        eligibility=EligibilityOut.of(row.eligibility),
+        eligibility=row.eligibility,
     )
 
 
@@ -162,14 +126,7 @@ def api_admin_document(path: ApplicationDocumentPath) -> Response:
 @validate_request()
 def api_decide(path: ApplicationPath, body: DecisionIn) -> Response:
     application = service.decide(current_user, path.application_id, body.decision, body.reason)
-    return json_response(
-        DecisionOut(
-            application_id=application.id,
-            status=application.status,
-            decided_at=application.decided_at,
-            decision_reason=application.decision_reason,
-        )
-    )
+    return json_response(out(DecisionOut, application, application_id=application.id))
 
 
 # --- JSON API: candidates -------------------------------------------------------
@@ -180,7 +137,8 @@ def api_decide(path: ApplicationPath, body: DecisionIn) -> Response:
 def api_open_activities() -> Response:
     """Activities open for registration now."""
     activities = service.open_activities()
-    return json_response(OpenActivityListOut(items=[_open_activity_out(a) for a in activities]))
+    items = [out(OpenActivityOut, a, office_name=a.office.name) for a in activities]
+    return json_response(OpenActivityListOut(items=items))
 
 
 # --- pages: candidates ----------------------------------------------------------

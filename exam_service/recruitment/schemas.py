@@ -7,16 +7,14 @@ them too); these models only fix the types. Times must carry a zone.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..accounts.models import Education
+from ..core.api import OutModel
 from ..core.path_params import RowId
 from .models import ApplicationStatus
-
-if TYPE_CHECKING:
-    from .service import Eligibility
 
 
 class BlueprintIn(BaseModel):
@@ -45,7 +43,7 @@ class ActivityIn(BaseModel):
     show_score_to_candidates: bool = False
 
 
-class ActivityOut(BaseModel):
+class ActivityOut(OutModel):
     id: int
     office_id: int
     name: str
@@ -65,11 +63,11 @@ class ActivityOut(BaseModel):
     application_counts: dict[str, int]
 
 
-class ActivityListOut(BaseModel):
+class ActivityListOut(OutModel):
     items: list[ActivityOut]
 
 
-class OpenActivityOut(BaseModel):
+class OpenActivityOut(OutModel):
     id: int
     name: str
     office_name: str
@@ -83,18 +81,18 @@ class OpenActivityOut(BaseModel):
     min_education: str
 
 
-class OpenActivityListOut(BaseModel):
+class OpenActivityListOut(OutModel):
     items: list[OpenActivityOut]
 
 
-class ApplicationBookingOut(BaseModel):
+class ApplicationBookingOut(OutModel):
     session_id: int
     starts_at: datetime
     ends_at: datetime
     place: str | None
 
 
-class TimelineStepOut(BaseModel):
+class TimelineStepOut(OutModel):
     key: str
     label: str
     state: Literal["done", "failed", "pending"]
@@ -102,7 +100,7 @@ class TimelineStepOut(BaseModel):
     note: str | None
 
 
-class ApplicationOut(BaseModel):
+class ApplicationOut(OutModel):
     """A candidate's own application and how far it has come."""
 
     application_id: int
@@ -118,7 +116,7 @@ class ApplicationOut(BaseModel):
     timeline: list[TimelineStepOut]
 
 
-class ApplicationListOut(BaseModel):
+class ApplicationListOut(OutModel):
     items: list[ApplicationOut]
 
 
@@ -132,14 +130,14 @@ class ApplicationsQuery(BaseModel):
     nik_flagged: bool | None = None
 
 
-class CheckOut(BaseModel):
+class CheckOut(OutModel):
     rule: str
     hard: bool
     ok: bool
     message: str
 
 
-class EligibilityOut(BaseModel):
+class EligibilityOut(OutModel):
     meets_hard_rules: bool
     meets_preferences: bool
     age: int
@@ -147,21 +145,8 @@ class EligibilityOut(BaseModel):
     nik_flags: list[str]
     checks: list[CheckOut]
 
-    @classmethod
-    def of(cls, e: Eligibility) -> EligibilityOut:
-        return cls(
-            meets_hard_rules=e.meets_hard_rules,
-            meets_preferences=e.meets_preferences,
-            age=e.age,
-            in_region=e.in_region,
-            nik_flags=e.nik_flags,
-            checks=[
-                CheckOut(rule=c.rule, hard=c.hard, ok=c.ok, message=c.message) for c in e.checks
-            ],
-        )
 
-
-class ApplicationRowOut(BaseModel):
+class ApplicationRowOut(OutModel):
     application_id: int
     activity_id: int
     activity_name: str
@@ -174,12 +159,12 @@ class ApplicationRowOut(BaseModel):
     eligibility: EligibilityOut
 
 
-class AdminApplicationListOut(BaseModel):
+class AdminApplicationListOut(OutModel):
     count: int
     items: list[ApplicationRowOut]
 
 
-class CandidateProfileOut(BaseModel):
+class CandidateProfileOut(OutModel):
     nik: str
     full_name: str
     email: str
@@ -193,7 +178,7 @@ class CandidateProfileOut(BaseModel):
     education: str
 
 
-class CandidateDocumentOut(BaseModel):
+class CandidateDocumentOut(OutModel):
     kind: str
     label: str
     content_type: str
@@ -202,14 +187,14 @@ class CandidateDocumentOut(BaseModel):
     download_url: str
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(OutModel):
     at: datetime
     actor: str
     action: str
     details: dict[str, Any]
 
 
-class ApplicationDetailOut(BaseModel):
+class ApplicationDetailOut(OutModel):
     application_id: int
     activity_id: int
     activity_name: str
@@ -236,7 +221,7 @@ class DecisionIn(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(OutModel):
     application_id: int
     status: ApplicationStatus
     decided_at: datetime | None

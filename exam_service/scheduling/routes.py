@@ -16,7 +16,7 @@ from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required, role_required
 from ..accounts.models import Role
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
 from ..core.clock import parse_wib
 from ..core.errors import Conflict, Invalid, NotFound, ServiceError
 from ..core.path_params import ActivityPath, SessionPath
@@ -113,12 +113,7 @@ def api_roster(path: SessionPath) -> Response:
     return json_response(
         RosterOut(
             session=session_out(roster.session),
-            rows=[
-                RosterRowOut(
-                    number=r.number, full_name=r.full_name, nik=r.masked_nik, booked_at=r.booked_at
-                )
-                for r in roster.rows
-            ],
+            rows=[out(RosterRowOut, r, nik=r.masked_nik) for r in roster.rows],
         )
     )
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..core.api import ErrorDetail
+from ..core.api import ErrorDetail, OutModel, out
 from ..core.path_params import RowId
 from .models import Booking, TestSession
 
@@ -34,7 +34,7 @@ class SessionUpdateIn(BaseModel):
     closed: bool | None = None
 
 
-class SessionOut(BaseModel):
+class SessionOut(OutModel):
     id: int
     activity_id: int
     starts_at: datetime
@@ -48,7 +48,7 @@ class SessionOut(BaseModel):
     closed: bool
 
 
-class SessionListOut(BaseModel):
+class SessionListOut(OutModel):
     items: list[SessionOut]
 
 
@@ -56,7 +56,7 @@ class BookingIn(BaseModel):
     session_id: RowId
 
 
-class BookingOut(BaseModel):
+class BookingOut(OutModel):
     """A booking: final, there is no way to change or cancel it."""
 
     id: int
@@ -70,18 +70,18 @@ class BookingOut(BaseModel):
     booked_at: datetime
 
 
-class BookingListOut(BaseModel):
+class BookingListOut(OutModel):
     items: list[BookingOut]
 
 
-class AlreadyBookedOut(BaseModel):
+class AlreadyBookedOut(OutModel):
     """409 `already_booked` carries the booking the candidate already holds."""
 
     error: ErrorDetail
     booking: BookingOut | None = None
 
 
-class RosterRowOut(BaseModel):
+class RosterRowOut(OutModel):
     number: int
     full_name: str
     # Masked, e.g. 3273********0001.
@@ -89,33 +89,23 @@ class RosterRowOut(BaseModel):
     booked_at: datetime
 
 
-class RosterOut(BaseModel):
+class RosterOut(OutModel):
     session: SessionOut
     rows: list[RosterRowOut]
 
 
 def session_out(session: TestSession) -> SessionOut:
-    return SessionOut(
-        id=session.id,
-        activity_id=session.activity_id,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        place=session.place,
-        capacity=session.capacity,
-        booked=session.booked,
-        seats_left=session.seats_left,
-        closed=session.is_closed,
-    )
+    return out(SessionOut, session, closed=session.is_closed)
 
 
 def booking_out(booking: Booking) -> BookingOut:
+    """Also the `booking` of the 409 `already_booked`, which the service raises."""
     session = booking.session
-    return BookingOut(
-        id=booking.id,
-        application_id=booking.application_id,
+    return out(
+        BookingOut,
+        booking,
         activity_id=session.activity_id,
         activity_name=session.activity.name,
-        session_id=session.id,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         place=session.place,

@@ -12,14 +12,13 @@ from flask_login import current_user
 from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
 from ..core.clock import parse_wib
 from ..core.errors import Invalid, ServiceError
 from ..core.formatting import decimal_text
 from ..core.path_params import ActivityPath, ApplicationPath
 from . import service as selection
 from .forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
-from .models import ReviewRequest
 from .schemas import (
     AdminReviewListOut,
     AdminReviewOut,
@@ -52,15 +51,15 @@ def _minimums(minimums: dict[str, str]) -> dict[str, str]:
 
 def _selection_out(state: selection.SelectionState) -> SelectionOut:
     rule, activity = state.rule, state.activity
-    return SelectionOut(
+    return out(
+        SelectionOut,
+        state,
         activity_id=activity.id,
         method=rule.method if rule else None,
         quota=rule.quota if rule else None,
         threshold=_text(rule.threshold) if rule else None,
         category_minimums=_minimums(rule.category_minimums) if rule else {},
-        categories=state.categories,
         announcement_at=activity.announcement_at,
-        scheduled=state.scheduled,
         published_at=rule.published_at if rule else None,
         tie_break_rule=str(selection.TIE_BREAK_RULE),
     )
@@ -68,29 +67,16 @@ def _selection_out(state: selection.SelectionState) -> SelectionOut:
 
 def _preview_row(row: selection.Ranked) -> PreviewRowOut:
     c = row.candidate
-    return PreviewRowOut(
-        application_id=c.application_id,
-        full_name=c.full_name,
+    return out(
+        PreviewRowOut,
+        c,
         nik=c.masked_nik,
-        attempt_id=c.attempt_id,
         score=_text(c.score),
         max_score=_text(c.max_score),
         category_scores={k: decimal_text(v) for k, v in c.category_scores.items()},
-        finished_at=c.finished_at,
         rank=row.rank,
         passed=row.passed,
-        reason=row.reason.value,
-    )
-
-
-def _review_out(review: ReviewRequest) -> ReviewOut:
-    return ReviewOut(
-        id=review.id,
-        application_id=review.application_id,
-        reason=review.reason,
-        created_at=review.created_at,
-        answer=review.answer,
-        answered_at=review.answered_at,
+        reason=row.reason,
     )
 
 
@@ -98,11 +84,8 @@ def _admin_review_out(row: selection.ReviewRow) -> AdminReviewOut:
     outcome = None
     if row.outcome is not None:
         outcome = "passed" if row.outcome.passed else "not_passed"
-    return AdminReviewOut(
-        **_review_out(row.review).model_dump(),
-        full_name=row.full_name,
-        nik=row.masked_nik,
-        outcome=outcome,
+    return out(
+        AdminReviewOut, row.review, full_name=row.full_name, nik=row.masked_nik, outcome=outcome
     )
 
 
@@ -199,9 +182,8 @@ def api_reviews(path: ActivityPath) -> Response:
 @admin_required
 @validate_request()
 def api_answer_review(path: ReviewPath, body: ReviewAnswerIn) -> Response:
-    return json_response(
-        _review_out(selection.answer_review(current_user, path.review_id, body.answer))
-    )
+    review = selection.answer_review(current_user, path.review_id, body.answer)
+    return json_response(ReviewOut.model_validate(review))
 
 
 # --- JSON API: candidates ---------------------------------------------------------------------
@@ -210,15 +192,24 @@ def api_answer_review(path: ReviewPath, body: ReviewAnswerIn) -> Response:
 def _my_result_out(user: Any, application_id: int) -> MyResultOut:
     application, result = selection.my_result(user, application_id)
     review = selection.my_review(user, application_id)
-    return MyResultOut(
-        application_id=application.id,
-        published=result is not None,
-        status=result.status.value if result else None,
-        published_at=result.published_at if result else None,
-        score=_text(result.score) if result else None,
-        max_score=_text(result.max_score) if result else None,
-        rank=result.rank if result else None,
-        review=_review_out(review) if review else None,
+    if result is None:
+        return MyResultOut(
+            application_id=application.id,
+            published=False,
+            status=None,
+            published_at=None,
+            score=None,
+            max_score=None,
+            rank=None,
+            review=review,
+        )
+    return out(
+        MyResultOut,
+        result,
+        published=True,
+        score=_text(result.score),
+        max_score=_text(result.max_score),
+        review=review,
     )
 
 
@@ -244,7 +235,7 @@ def api_my_result(path: ApplicationPath) -> Response:
 def api_request_review(path: ApplicationPath, body: ReviewIn) -> Response:
     """Ask for a human review of the announced result (once per application)."""
     review = selection.request_review(current_user, path.application_id, body.reason)
-    return json_response(_review_out(review), 201)
+    return json_response(ReviewOut.model_validate(review), 201)
 
 
 # --- pages: admins --------------------------------------------------------------------------

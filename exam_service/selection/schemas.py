@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ..core.api import OutModel
 from ..core.path_params import RowId
 from .service import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE
 
@@ -33,7 +34,7 @@ class ScheduleIn(BaseModel):
     announcement_at: AwareDatetime = Field(description="When the outcome is published")
 
 
-class SelectionOut(BaseModel):
+class SelectionOut(OutModel):
     activity_id: int
     # null until the admin has set a rule.
     method: Literal["quota", "threshold"] | None
@@ -47,7 +48,7 @@ class SelectionOut(BaseModel):
     tie_break_rule: str
 
 
-class PreviewRowOut(BaseModel):
+class PreviewRowOut(OutModel):
     application_id: int
     full_name: str
     nik: str = Field(description="Masked")
@@ -61,7 +62,7 @@ class PreviewRowOut(BaseModel):
     reason: str
 
 
-class SelectionPreviewOut(BaseModel):
+class SelectionPreviewOut(OutModel):
     selection: SelectionOut
     passed_count: int
     rows: list[PreviewRowOut]
@@ -75,7 +76,7 @@ class ReviewAnswerIn(BaseModel):
     answer: str = Field(min_length=1, max_length=MAX_ANSWER_LENGTH)
 
 
-class ReviewOut(BaseModel):
+class ReviewOut(OutModel):
     id: int
     application_id: int
     reason: str
@@ -90,11 +91,11 @@ class AdminReviewOut(ReviewOut):
     outcome: FinalStatus | None
 
 
-class AdminReviewListOut(BaseModel):
+class AdminReviewListOut(OutModel):
     items: list[AdminReviewOut]
 
 
-class MyResultOut(BaseModel):
+class MyResultOut(OutModel):
     """Nothing of the outcome before publication: `published` false and nulls."""
 
     application_id: int

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from question_bank import Difficulty
 
+from ..core.api import OutModel, out
 from ..recruitment.schemas import BlueprintIn
 from .coverage import BlueprintCoverage
 
 
-class DifficultyCountOut(BaseModel):
+class DifficultyCountOut(OutModel):
     difficulty: Difficulty
     active: int
     needed: int | None = Field(description="the blueprint's share; null without a mix")
 
 
-class CategoryCoverageOut(BaseModel):
+class CategoryCoverageOut(OutModel):
     category: str
     name: str | None = Field(description="null for a code the bank does not have")
     needed: int
@@ -25,7 +26,7 @@ class CategoryCoverageOut(BaseModel):
     difficulties: list[DifficultyCountOut]
 
 
-class BlueprintOut(BaseModel):
+class BlueprintOut(OutModel):
     activity_id: int
     activity_name: str
     test_question_count: int
@@ -37,25 +38,12 @@ class BlueprintOut(BaseModel):
 
 def blueprint_out(found: BlueprintCoverage) -> BlueprintOut:
     activity = found.activity
-    return BlueprintOut(
+    return out(
+        BlueprintOut,
+        found,
         activity_id=activity.id,
         activity_name=activity.name,
         test_question_count=activity.test_question_count,
-        blueprint=BlueprintIn.model_validate(activity.blueprint) if activity.blueprint else None,
-        forms_drawn=found.forms_drawn,
-        categories=[
-            CategoryCoverageOut(
-                category=row.slug,
-                name=row.name,
-                needed=row.needed,
-                active=row.active,
-                short=row.short,
-                difficulties=[
-                    DifficultyCountOut(difficulty=d.difficulty, active=d.active, needed=d.needed)
-                    for d in row.difficulties
-                ],
-            )
-            for row in found.rows
-        ],
-        complete=found.complete,
+        blueprint=activity.blueprint or None,
+        categories=[out(CategoryCoverageOut, row, category=row.slug) for row in found.rows],
     )

@@ -43,7 +43,7 @@ def api_import(form: ImportUpload) -> Response:
         difficulty=form.difficulty,
     )
     result = transfer.import_file(current_user, read_limited(form.file.stream), options)
-    return json_response(_report_out(result))
+    return json_response(ImportReportOut.model_validate(result))
 
 
 @api.get("/bank/export", responses=responses(200, None), security=SESSION_AUTH)
@@ -106,10 +106,6 @@ def export_page(fmt: str) -> Any:
         flash(e.message, "error")
         return redirect(url_for(".import_page"), 303)
     return _download(exported)
-
-
-def _report_out(result: ImportResult) -> ImportReportOut:
-    return ImportReportOut.model_validate(transfer.report_dict(result))
 
 
 def _download(exported: ExportFile) -> Response:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from question_bank import Difficulty
 
+from ...core.api import OutModel
 from ..models import QuestionStatus
 from .service import ItemStatus
 
@@ -32,7 +33,7 @@ class ImportUpload(BaseModel):
     )
 
 
-class ImportItemOut(BaseModel):
+class ImportItemOut(OutModel):
     number: int = Field(description="1-based item number in the file; 0 is the file itself")
     line: int | None = Field(description="first line (row for XLSX) where the format has lines")
     external_id: str | None
@@ -40,7 +41,7 @@ class ImportItemOut(BaseModel):
     reason: str
 
 
-class ImportReportOut(BaseModel):
+class ImportReportOut(OutModel):
     imported: int
     refused: int
     created_categories: list[str]
