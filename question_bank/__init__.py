@@ -1,8 +1,10 @@
 """The question bank as a plain library: no Flask, no database, no I/O at import.
 
-Questions and their validation (`model`), stem markup (`markup`), blueprints
-and form drawing (`blueprint`), scoring (`scoring`), item statistics
-(`stats`), file formats (`formats`) and the demo bank (`demo`).
+Questions and their validation (`model`), what is wrong with a question or a
+file (`problems`: a code and its data, for a service to translate), stem
+markup (`markup`), blueprints and form drawing (`blueprint`), scoring
+(`scoring`), item statistics (`stats`), file formats (`formats`) and the demo
+bank (`demo`).
 """
 
 from .blueprint import (
@@ -30,6 +32,7 @@ from .markup import plain_to_stem, sanitize_stem, to_plain_text
 from .model import (
     OPTION_LETTERS,
     Difficulty,
+    DifficultyError,
     Option,
     Question,
     QuestionError,
@@ -40,6 +43,7 @@ from .model import (
     to_points,
     validate_question,
 )
+from .problems import Problem
 from .scoring import CategoryScore, FaultyRule, ItemScore, SheetScore, score_item, score_sheet
 from .stats import (
     difficulty_index,
@@ -60,6 +64,7 @@ __all__ = [
     "CategoryScore",
     "DemoBank",
     "Difficulty",
+    "DifficultyError",
     "ExportError",
     "FaultyRule",
     "FormItem",
@@ -67,6 +72,7 @@ __all__ = [
     "ImportReport",
     "ItemScore",
     "Option",
+    "Problem",
     "Question",
     "QuestionError",
     "SheetScore",

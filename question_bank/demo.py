@@ -14,6 +14,7 @@ from typing import Any
 
 from .blueprint import Blueprint
 from .model import Question, QuestionError, question_from_dict
+from .problems import Problem
 
 DEMO_BANK_PATH: Traversable = resources.files("question_bank") / "data" / "demo_bank.json"
 
@@ -42,6 +43,10 @@ def _question(entry: dict[str, Any]) -> Question:
     try:
         return question_from_dict(entry)
     except QuestionError as error:
+        name = str(entry.get("id"))
         raise QuestionError(
-            [f"{entry.get('id')}: {problem}" for problem in error.problems]
+            [
+                Problem(p.code, f"{name}: {p.message}", {**p.data, "question": name})
+                for p in error.problems
+            ]
         ) from None

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from .markup import sanitize_stem, to_plain_text
+from .problems import Problem, messages, problem
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 6
@@ -43,15 +44,29 @@ _DIFFICULTY_ALIASES = {
 }
 
 
+class DifficultyError(ValueError):
+    """A difficulty nobody knows; `problem` says which (code `difficulty_unknown`)."""
+
+    def __init__(self, value: str) -> None:
+        self.problem = problem(
+            "difficulty_unknown",
+            f"unknown difficulty {value!r} (use easy, medium or hard)",
+            value=value,
+        )
+        super().__init__(self.problem.message)
+
+
 def parse_difficulty(value: str) -> Difficulty:
-    """Read a difficulty as authors write it: English or Indonesian, in any case."""
+    """Read a difficulty as authors write it: English or Indonesian, in any case.
+
+    Raises DifficultyError (a ValueError) for anything else."""
     key = value.strip().lower()
     if key in _DIFFICULTY_ALIASES:
         return _DIFFICULTY_ALIASES[key]
     try:
         return Difficulty(key)
     except ValueError:
-        raise ValueError(f"unknown difficulty {value!r} (use easy, medium or hard)") from None
+        raise DifficultyError(value) from None
 
 
 def to_points(value: Decimal | int | float | str) -> Decimal:
@@ -124,10 +139,13 @@ class Question:
 
 
 class QuestionError(ValueError):
-    """A question breaks the rules; `problems` lists every broken rule."""
+    """A question breaks the rules; `problems` lists every broken rule (`Problem`s).
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    `str(error)` joins their English messages, for developers and logs.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(messages(problems))
         self.problems = problems
 
 
@@ -167,8 +185,8 @@ def _unix_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def validate_question(question: Question) -> list[str]:
-    """Every rule `question` breaks, as short messages for authors' reports."""
+def validate_question(question: Question) -> list[Problem]:
+    """Every rule `question` breaks, as `Problem`s (their codes: `problems.CODES`)."""
     return [
         *_name_problems("category", question.category, required=True),
         *_name_problems("id", question.id, required=False),
@@ -179,79 +197,133 @@ def validate_question(question: Question) -> list[str]:
     ]
 
 
-def _name_problems(label: str, value: str | None, *, required: bool) -> list[str]:
+def _name_problems(label: str, value: str | None, *, required: bool) -> list[Problem]:
+    """Problems of a short name; codes `{label}_empty`, `_too_long`, `_control_chars`."""
     if value is None or not value.strip():
-        return [f"{label} is empty"] if required else []
+        return [problem(f"{label}_empty", f"{label} is empty")] if required else []
     problems = []
     if len(value) > MAX_NAME_CHARS:
-        problems.append(f"{label} is longer than {MAX_NAME_CHARS} characters")
+        problems.append(
+            problem(
+                f"{label}_too_long",
+                f"{label} is longer than {MAX_NAME_CHARS} characters",
+                max=MAX_NAME_CHARS,
+            )
+        )
     if _has_unstorable(value, allowed=""):
-        problems.append(f"{label} contains control characters")
+        problems.append(problem(f"{label}_control_chars", f"{label} contains control characters"))
     return problems
 
 
-def _image_problems(image: str | None) -> list[str]:
+def _image_problems(image: str | None) -> list[Problem]:
     problems = _name_problems("image", image, required=False)
     if image and ("/" in image or "\\" in image or image.startswith(".")):
-        problems.append("image must be a plain file name")
+        problems.append(problem("image_not_plain_name", "image must be a plain file name"))
     return problems
 
 
-def _difficulty_problems(difficulty: object) -> list[str]:
+def _difficulty_problems(difficulty: object) -> list[Problem]:
     if isinstance(difficulty, Difficulty):
         return []
-    return ["difficulty must be easy, medium or hard"]
+    return [problem("difficulty_invalid", "difficulty must be easy, medium or hard")]
 
 
-def _stem_problems(stem: str) -> list[str]:
+def _stem_problems(stem: str) -> list[Problem]:
     if len(stem) > MAX_STEM_CHARS:  # checked first: no need to parse a huge stem
-        return [f"stem is longer than {MAX_STEM_CHARS} characters"]
+        return [
+            problem(
+                "stem_too_long",
+                f"stem is longer than {MAX_STEM_CHARS} characters",
+                max=MAX_STEM_CHARS,
+            )
+        ]
     if not to_plain_text(stem):
-        return ["stem is empty"]
+        return [problem("stem_empty", "stem is empty")]
     problems = []
     if _has_unstorable(stem, allowed="\n\t"):
-        problems.append("stem contains control characters")
+        problems.append(problem("stem_control_chars", "stem contains control characters"))
     return problems
 
 
-def _option_problems(options: tuple[Option, ...]) -> list[str]:
+def _option_problems(options: tuple[Option, ...]) -> list[Problem]:
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        return [f"a question needs {MIN_OPTIONS} to {MAX_OPTIONS} options, not {len(options)}"]
+        return [
+            problem(
+                "option_count",
+                f"a question needs {MIN_OPTIONS} to {MAX_OPTIONS} options, not {len(options)}",
+                min=MIN_OPTIONS,
+                max=MAX_OPTIONS,
+                count=len(options),
+            )
+        ]
     problems = []
     seen: set[str] = set()
     for letter, option in zip(OPTION_LETTERS, options, strict=False):
         text = " ".join(option.text.split())
         if not text:
-            problems.append(f"option {letter} is empty")
+            problems.append(problem("option_empty", f"option {letter} is empty", letter=letter))
         elif text in seen:
-            problems.append(f"option {letter} repeats an earlier option")
+            problems.append(
+                problem(
+                    "option_repeated", f"option {letter} repeats an earlier option", letter=letter
+                )
+            )
         seen.add(text)
         if len(option.text) > MAX_OPTION_CHARS:
-            problems.append(f"option {letter} is longer than {MAX_OPTION_CHARS} characters")
+            problems.append(
+                problem(
+                    "option_too_long",
+                    f"option {letter} is longer than {MAX_OPTION_CHARS} characters",
+                    letter=letter,
+                    max=MAX_OPTION_CHARS,
+                )
+            )
         if _has_unstorable(option.text, allowed="\n\t"):
-            problems.append(f"option {letter} contains control characters")
+            problems.append(
+                problem(
+                    "option_control_chars",
+                    f"option {letter} contains control characters",
+                    letter=letter,
+                )
+            )
         problems.extend(_points_problems(letter, option.points))
     points = [option.points for option in options]
     if all(p <= 0 for p in points):
-        problems.append("no option earns points")
+        problems.append(problem("no_points", "no option earns points"))
     elif min(points) == max(points):
-        problems.append("every option earns the same points")
+        problems.append(problem("same_points", "every option earns the same points"))
     kept = [i for i, option in enumerate(options) if option.keep_last]
     if len(kept) > 1:
-        problems.append("only one option can be kept last")
+        problems.append(problem("keep_last_many", "only one option can be kept last"))
     elif kept and kept[0] != len(options) - 1:
-        problems.append("the option kept last must be the last option")
+        problems.append(
+            problem("keep_last_not_last", "the option kept last must be the last option")
+        )
     return problems
 
 
-def _points_problems(letter: str, points: Decimal) -> list[str]:
+def _points_problems(letter: str, points: Decimal) -> list[Problem]:
     if points < 0:
-        return [f"option {letter} has negative points"]
+        return [problem("points_negative", f"option {letter} has negative points", letter=letter)]
     if points > MAX_POINTS:
-        return [f"option {letter} has more than {MAX_POINTS} points"]
+        return [
+            problem(
+                "points_too_high",
+                f"option {letter} has more than {MAX_POINTS} points",
+                letter=letter,
+                max=int(MAX_POINTS),
+            )
+        ]
     exponent = points.as_tuple().exponent
     if isinstance(exponent, int) and exponent < POINTS_EXPONENT:
-        return [f"option {letter} has more than {-POINTS_EXPONENT} decimal places"]
+        return [
+            problem(
+                "points_too_precise",
+                f"option {letter} has more than {-POINTS_EXPONENT} decimal places",
+                letter=letter,
+                places=-POINTS_EXPONENT,
+            )
+        ]
     return []
 
 

@@ -145,7 +145,7 @@ class BankPreviewOut(OutModel):
     text: str
     image_url: str | None
     options: list[BankPreviewOptionOut]
-    problems: list[str]
+    problems: list[str] = Field(description="what is still wrong, one Indonesian sentence each")
 
 
 def version_out(version: QuestionVersion) -> VersionOut:

@@ -33,6 +33,7 @@ from ..core import audit
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from . import images
+from .messages import problem_text, problems_text
 from .models import Category, Question, QuestionStatus, QuestionVersion
 
 PAGE_SIZE = 25
@@ -59,7 +60,8 @@ class QuestionDraft:
 
 @dataclass(frozen=True)
 class Preview:
-    """A question as a candidate's page would show it, and what is still wrong."""
+    """A question as a candidate's page would show it, and what is still wrong
+    (`problems`: Indonesian sentences, see `messages`)."""
 
     stem: str
     options: list[str]
@@ -302,7 +304,7 @@ def validated(draft: QuestionDraft, category: Category) -> LibraryQuestion:
         )
     except QuestionError as error:
         raise Invalid(
-            _("Soal belum benar."), details={"question": "; ".join(error.problems)}
+            _("Soal belum benar."), details={"question": problems_text(error.problems)}
         ) from None
 
 
@@ -318,7 +320,7 @@ def preview(draft: QuestionDraft) -> Preview:
     try:
         make_question(category="preview", difficulty=difficulty, stem=draft.stem, options=options)
     except QuestionError as error:
-        problems = error.problems
+        problems = [problem_text(problem) for problem in error.problems]
     return Preview(
         stem=sanitize_stem(with_line_breaks(draft.stem)),
         options=[" ".join(o.text.split()) for o in shown],

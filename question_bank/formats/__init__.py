@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..model import Difficulty, Question
+from ..problems import Problem, problem
 from . import aiken, csvfile, gift, qti, xlsx
 from .base import (
     MAX_IMPORT_BYTES,
@@ -74,35 +75,55 @@ def import_questions(
     read = _READERS[_format(fmt)]
     if len(data) > MAX_IMPORT_BYTES:
         megabytes = MAX_IMPORT_BYTES // (1024 * 1024)
-        return _file_refused(f"the file is larger than {megabytes} MB", None)
+        return _file_refused(
+            problem(
+                "file_too_large", f"the file is larger than {megabytes} MB", megabytes=megabytes
+            ),
+            None,
+        )
     imported: list[Question] = []
     refused: list[ImportIssue] = []
     first_with_id: dict[str, int] = {}
     try:
         for number, item in enumerate(read(data, Defaults(category, difficulty)), start=1):
             if number > MAX_ITEMS:
-                raise FileRefused(f"the file has more than {MAX_ITEMS} items")
+                raise FileRefused(
+                    problem(
+                        "too_many_items",
+                        f"the file has more than {MAX_ITEMS} items",
+                        max=MAX_ITEMS,
+                    )
+                )
             problems = list(item.problems)
             question = item.question
             if question is not None and question.id is not None:
                 first = first_with_id.setdefault(question.id, number)
                 if first != number:
-                    problems.append(f"id {question.id!r} is already used by item {first}")
+                    problems.append(
+                        problem(
+                            "id_repeated",
+                            f"id {question.id!r} is already used by item {first}",
+                            id=question.id,
+                            item=first,
+                        )
+                    )
             if question is None or problems:
-                refused.append(ImportIssue(number, item.line, "; ".join(problems)))
+                refused.append(ImportIssue.of(number, item.line, problems))
             else:
                 imported.append(question)
     except FileRefused as error:
-        return _file_refused(error.message, error.line)
+        return _file_refused(error.problem, error.line)
     except Exception:
         # Hostile files reach deep into zipfile and openpyxl, which raise many kinds
         # of errors; an upload must end in a report, never in a server error.
-        return _file_refused(f"the file could not be read as {fmt}", None)
+        return _file_refused(
+            problem("file_unreadable", f"the file could not be read as {fmt}", format=fmt), None
+        )
     return ImportReport(imported if partial or not refused else [], refused)
 
 
-def _file_refused(message: str, line: int | None) -> ImportReport:
-    return ImportReport([], [ImportIssue(0, line, message)])
+def _file_refused(refusal: Problem, line: int | None) -> ImportReport:
+    return ImportReport([], [ImportIssue.of(0, line, [refusal])])
 
 
 def export_questions(questions: Iterable[Question], fmt: str) -> bytes:

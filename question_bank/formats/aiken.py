@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 
 from ..markup import plain_to_stem, to_plain_text
 from ..model import OPTION_LETTERS, Option, Question, make_question
+from ..problems import Problem, problem
 from .base import Defaults, ExportError, Parsed, checked, decode_text, text_lines
 
 _OPTION = re.compile(r"([A-Z])[.)](?:\s+(.*))?")
@@ -52,7 +53,7 @@ def _parse(lines: list[tuple[int, str]], defaults: Defaults) -> Parsed:
     stem = [text for _, text in lines[:stem_end]]
     options: list[str] = []
     answer: str | None = None
-    problems: list[str] = []
+    problems: list[Problem] = []
     for number, text in lines[stem_end:]:
         option = _OPTION.fullmatch(text)
         if answer_match := _ANSWER.fullmatch(text):
@@ -60,19 +61,33 @@ def _parse(lines: list[tuple[int, str]], defaults: Defaults) -> Parsed:
         elif option and option.group(1) == chr(ord("A") + len(options)):
             options.append(option.group(2) or "")
         elif option:
-            problems.append(f"line {number}: expected option {chr(ord('A') + len(options))}")
+            expected = chr(ord("A") + len(options))
+            problems.append(
+                problem(
+                    "aiken_option_order",
+                    f"line {number}: expected option {expected}",
+                    line=number,
+                    letter=expected,
+                )
+            )
             break
         else:
             problems.append(
-                f"line {number}: expected an option (A. ...) or ANSWER: X"
-                " (is an ANSWER line missing above?)"
+                problem(
+                    "aiken_unexpected_line",
+                    f"line {number}: expected an option (A. ...) or ANSWER: X"
+                    " (is an ANSWER line missing above?)",
+                    line=number,
+                )
             )
             break
     if answer is None and not problems:
-        problems.append("the ANSWER: X line is missing")
+        problems.append(problem("aiken_answer_missing", "the ANSWER: X line is missing"))
     key = ord(answer) - ord("A") if answer else -1
     if answer and not 0 <= key < len(options):
-        problems.append(f"ANSWER: {answer} names no option")
+        problems.append(
+            problem("aiken_answer_unknown", f"ANSWER: {answer} names no option", letter=answer)
+        )
     return checked(
         first_line,
         problems,
@@ -88,9 +103,16 @@ def _parse(lines: list[tuple[int, str]], defaults: Defaults) -> Parsed:
 def write(questions: Sequence[Question]) -> bytes:
     weighted = [q.id or f"item {n}" for n, q in enumerate(questions, 1) if q.key_index is None]
     if weighted:
+        named = ", ".join(weighted)
         raise ExportError(
-            "Aiken carries only questions with one key worth 1 point; weighted: "
-            + ", ".join(weighted)
+            problem(
+                "aiken_weighted",
+                f"Aiken carries only questions with one key worth 1 point; weighted: {named}",
+                questions=", ".join(
+                    q.id or f"#{n}" for n, q in enumerate(questions, 1) if q.key_index is None
+                ),
+                count=len(weighted),
+            )
         )
     return "".join(_item_text(question) for question in questions).encode("utf-8")
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..model import Difficulty, Question, QuestionError
+from ..problems import Problem, messages, problem
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_ITEMS = 5_000
@@ -24,11 +25,19 @@ class ImportIssue:
     `item` is the item's 1-based number in the file, or 0 for a problem of the
     file as a whole; `line` is the item's first line (CSV, Aiken, GIFT) or row
     (XLSX), None where the format has no lines (QTI, except XML syntax errors).
+    `problems` are the broken rules, for a service to say in its users'
+    language; `message` joins their English messages by "; " (so comparing
+    issues compares their messages, not the problems again).
     """
 
     item: int
     line: int | None
     message: str
+    problems: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, item: int, line: int | None, problems: Sequence[Problem]) -> ImportIssue:
+        return cls(item, line, messages(problems), tuple(problems))
 
 
 @dataclass
@@ -46,15 +55,20 @@ class UnknownFormat(ValueError):
 
 
 class ExportError(ValueError):
-    """Questions that the chosen format cannot express (e.g. weighted ones in Aiken)."""
+    """Questions that the chosen format cannot express (e.g. weighted ones in Aiken);
+    `problem` names them."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 class FileRefused(Exception):
     """The file as a whole cannot be read; reported as one issue for item 0."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, problem: Problem, line: int | None = None) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
         self.line = line
 
 
@@ -72,10 +86,10 @@ class Parsed:
 
     line: int | None
     question: Question | None
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
 
-def checked(line: int | None, problems: Sequence[str], build: Callable[[], Question]) -> Parsed:
+def checked(line: int | None, problems: Sequence[Problem], build: Callable[[], Question]) -> Parsed:
     """The reader's own `problems` if any, else the question `build` makes (it validates)."""
     if problems:
         return Parsed(line, None, tuple(problems))
@@ -92,7 +106,12 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FileRefused(
-            f"the file is not UTF-8 text (invalid byte on line {line}); save it as UTF-8", line
+            problem(
+                "file_not_utf8",
+                f"the file is not UTF-8 text (invalid byte on line {line}); save it as UTF-8",
+                line=line,
+            ),
+            line,
         ) from None
 
 

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator, Sequence
 
 from ..model import Question
+from ..problems import problem
 from .base import Defaults, FileRefused, Parsed, decode_text
 from .tabular import COLUMNS, question_row, read_header, read_row
 
@@ -23,7 +24,7 @@ def read(data: bytes, defaults: Defaults) -> Iterator[Parsed]:
     try:
         header = next(rows, None)
         if header is None:
-            raise FileRefused("the file is empty")
+            raise FileRefused(problem("file_empty", "the file is empty"))
         names = read_header(header)
         line = rows.line_num + 1
         for cells in rows:
@@ -32,7 +33,15 @@ def read(data: bytes, defaults: Defaults) -> Iterator[Parsed]:
                 yield item
             line = rows.line_num + 1
     except csv.Error as error:
-        raise FileRefused(f"not a readable CSV file: {error}", rows.line_num) from None
+        raise FileRefused(
+            problem(
+                "csv_unreadable",
+                f"not a readable CSV file: {error}",
+                line=rows.line_num,
+                detail=str(error),
+            ),
+            rows.line_num,
+        ) from None
 
 
 def write(questions: Sequence[Question]) -> bytes:

@@ -40,12 +40,14 @@ from ..markup import plain_to_stem, to_plain_text
 from ..model import (
     MAX_POINTS,
     Difficulty,
+    DifficultyError,
     Option,
     Question,
     make_question,
     parse_difficulty,
     to_points,
 )
+from ..problems import Problem, problem
 from .base import Defaults, Parsed, checked, decode_text, text_lines
 
 _SPECIALS = "\\~=#{}:"
@@ -55,7 +57,9 @@ _TEXT_FORMAT = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
 _WEIGHT = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
 _PERCENT_PLACES = Decimal("0.00001")
 _POINTS_PLACES = Decimal("0.01")
-_MC_ONLY = "only multiple-choice questions ({=right ~wrong}) are supported"
+_MC_ONLY = problem(
+    "gift_not_multiple_choice", "only multiple-choice questions ({=right ~wrong}) are supported"
+)
 
 
 def escape(text: str) -> str:
@@ -128,14 +132,16 @@ def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
 def _parse(
     line: int, text: str, category: str, directives: dict[str, str], defaults: Defaults
 ) -> Parsed:
-    problems: list[str] = []
+    problems: list[Problem] = []
     title, body = _split_title(text.strip())
     opening = _find(body, "{")
     closing = _find(body, "}", opening + 1) if opening >= 0 else -1
     if closing < 0:
-        return Parsed(line, None, ("no answer block {...} found",))
+        return Parsed(line, None, (problem("gift_no_answers", "no answer block {...} found"),))
     if body[closing + 1 :].strip():
-        problems.append("text after the answer block is not supported")
+        problems.append(
+            problem("gift_text_after_answers", "text after the answer block is not supported")
+        )
     stem, is_html = _split_text_format(body[:opening].strip())
     answers = _answers(body[opening + 1 : closing], problems)
     maximum = _directive_points(directives, problems)
@@ -180,7 +186,7 @@ def _split_text_format(text: str) -> tuple[str, bool]:
     return text[marker.end() :], marker.group(1).lower() in ("html", "moodle")
 
 
-def _answers(section: str, problems: list[str]) -> list[tuple[Decimal, str]]:
+def _answers(section: str, problems: list[Problem]) -> list[tuple[Decimal, str]]:
     """(percent, unescaped text) of each answer of a {=right ~wrong} block."""
     starts = []
     index = _find(section, "=~")
@@ -199,13 +205,15 @@ def _answers(section: str, problems: list[str]) -> list[tuple[Decimal, str]]:
             percent = Decimal(weight.group(1))
             body = body[weight.end() :]
         if not 0 <= percent <= 100:
-            problems.append("answer weights must be between 0% and 100%")
+            problems.append(
+                problem("gift_weight_range", "answer weights must be between 0% and 100%")
+            )
         feedback = _find(body, "#")
         answers.append((percent, unescape(body if feedback < 0 else body[:feedback]).strip()))
     return answers
 
 
-def _directive_points(directives: dict[str, str], problems: list[str]) -> Decimal:
+def _directive_points(directives: dict[str, str], problems: list[Problem]) -> Decimal:
     if "points-max" not in directives:
         return Decimal(1)
     try:
@@ -213,20 +221,26 @@ def _directive_points(directives: dict[str, str], problems: list[str]) -> Decima
     except ValueError:
         maximum = Decimal(-1)
     if not 0 < maximum <= MAX_POINTS:
-        problems.append(f"points-max must be a number above 0 and at most {MAX_POINTS}")
+        problems.append(
+            problem(
+                "gift_points_max",
+                f"points-max must be a number above 0 and at most {MAX_POINTS}",
+                max=int(MAX_POINTS),
+            )
+        )
         return Decimal(1)
     return maximum
 
 
 def _directive_difficulty(
-    directives: dict[str, str], default: Difficulty, problems: list[str]
+    directives: dict[str, str], default: Difficulty, problems: list[Problem]
 ) -> Difficulty:
     if "difficulty" not in directives:
         return default
     try:
         return parse_difficulty(directives["difficulty"])
-    except ValueError as error:
-        problems.append(str(error))
+    except DifficultyError as error:
+        problems.append(error.problem)
         return default
 
 

@@ -39,12 +39,14 @@ from ..markup import sanitize_stem
 from ..model import (
     OPTION_LETTERS,
     Difficulty,
+    DifficultyError,
     Option,
     Question,
     make_question,
     parse_difficulty,
     to_points,
 )
+from ..problems import Problem, problem
 from .base import Defaults, FileRefused, Parsed, checked
 from .safezip import member_name, open_zip, read_member
 
@@ -62,10 +64,20 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same questions give the same 
 
 
 class _BadXml(Exception):
-    def __init__(self, message: str, line: int | None = None) -> None:
+    """An XML file we do not parse: `code` is xml_dtd or xml_malformed."""
+
+    def __init__(self, code: str, message: str, line: int | None = None) -> None:
         super().__init__(message)
+        self.code = code
         self.message = message
         self.line = line
+
+    def problem(self, name: str) -> Problem:
+        """The problem of file `name` (codes qti_xml_dtd, qti_xml_malformed)."""
+        data: dict[str, str | int] = {"name": name}
+        if self.line is not None:
+            data["line"] = self.line
+        return Problem(f"qti_{self.code}", f"{name}: {self.message}", data)
 
 
 def _local(tag: str) -> str:
@@ -89,9 +101,11 @@ def _parse_xml(data: bytes) -> Element:
     try:
         return fromstring(data, forbid_dtd=True)
     except DefusedXmlException:
-        raise _BadXml("XML with a DTD or entities is not accepted") from None
+        raise _BadXml("xml_dtd", "XML with a DTD or entities is not accepted") from None
     except ParseError as error:
-        raise _BadXml(f"not well-formed XML ({error})", error.position[0]) from None
+        raise _BadXml(
+            "xml_malformed", f"not well-formed XML ({error})", error.position[0]
+        ) from None
 
 
 # ---------------------------------------------------------------- reading
@@ -102,9 +116,11 @@ def read(data: bytes, defaults: Defaults) -> Iterator[Parsed]:
         try:
             manifest = _parse_xml(read_member(archive, MANIFEST))
         except KeyError:
-            raise FileRefused(f"{MANIFEST} is missing") from None
+            raise FileRefused(
+                problem("qti_manifest_missing", f"{MANIFEST} is missing", name=MANIFEST)
+            ) from None
         except _BadXml as error:
-            raise FileRefused(f"{MANIFEST}: {error.message}", error.line) from None
+            raise FileRefused(error.problem(MANIFEST), error.line) from None
         items = [
             element
             for element in manifest.iter()
@@ -127,29 +143,54 @@ def _read_resource(
     href = resource.get("href") or (files[0].get("href", "") if files else "")
     name = member_name(href)
     if name is None:
-        return Parsed(None, None, (f"unsafe or missing href {href!r}",))
+        return Parsed(
+            None,
+            None,
+            (problem("qti_unsafe_href", f"unsafe or missing href {href!r}", href=href),),
+        )
     # A file listed again is not read again: a manifest could name one big file 5,000 times.
     first = first_item_of.setdefault(name, number)
     if first != number:
-        return Parsed(None, None, (f"{name} is already item {first}",))
+        return Parsed(
+            None,
+            None,
+            (
+                problem(
+                    "qti_file_repeated", f"{name} is already item {first}", name=name, item=first
+                ),
+            ),
+        )
     try:
         root = _parse_xml(read_member(archive, name))
     except KeyError:
-        return Parsed(None, None, (f"{name} is not in the package",))
+        return Parsed(
+            None,
+            None,
+            (problem("qti_file_missing", f"{name} is not in the package", name=name),),
+        )
     except _BadXml as error:
-        return Parsed(error.line, None, (f"{name}: {error.message}",))
+        return Parsed(error.line, None, (error.problem(name),))
     return _read_item(root, _path(resource, "metadata", "lom"), defaults)
 
 
 def _read_item(root: Element, lom: Element | None, defaults: Defaults) -> Parsed:
-    problems: list[str] = []
+    problems: list[Problem] = []
     body = _path(root, "itemBody")
     interactions = [el for el in root.iter() if _local(el.tag) == "choiceInteraction"]
     if _local(root.tag) != "assessmentItem" or body is None or len(interactions) != 1:
-        return Parsed(None, None, ("only items with one choiceInteraction are supported",))
+        return Parsed(
+            None,
+            None,
+            (
+                problem(
+                    "qti_not_one_choice_interaction",
+                    "only items with one choiceInteraction are supported",
+                ),
+            ),
+        )
     interaction = interactions[0]
     if interaction.get("maxChoices", "1") != "1":
-        problems.append("only single-answer items are supported")
+        problems.append(problem("qti_multiple_answers", "only single-answer items are supported"))
     choices = _children(interaction, "simpleChoice")
     ids = [choice.get("identifier", "") for choice in choices]
     points = _choice_points(root, interaction.get("responseIdentifier", ""), ids, problems)
@@ -172,7 +213,7 @@ def _read_item(root: Element, lom: Element | None, defaults: Defaults) -> Parsed
 
 
 def _choice_points(
-    root: Element, response: str, ids: list[str], problems: list[str]
+    root: Element, response: str, ids: list[str], problems: list[Problem]
 ) -> list[Decimal]:
     """Points per choice: the response's mapping, or 1 for the correct response."""
     declaration = next(
@@ -180,7 +221,13 @@ def _choice_points(
         None,
     )
     if declaration is None:
-        problems.append(f"no responseDeclaration for {response!r}")
+        problems.append(
+            problem(
+                "qti_no_response_declaration",
+                f"no responseDeclaration for {response!r}",
+                response=response,
+            )
+        )
         return [Decimal(0)] * len(ids)
     mapping = _path(declaration, "mapping")
     if mapping is not None:
@@ -198,7 +245,13 @@ def _choice_points(
         try:
             points.append(to_points(value or 0))
         except ValueError:
-            problems.append(f"the points of choice {choice_id!r} are not a number")
+            problems.append(
+                problem(
+                    "qti_points_not_number",
+                    f"the points of choice {choice_id!r} are not a number",
+                    choice=choice_id,
+                )
+            )
             points.append(Decimal(0))
     return points
 
@@ -210,14 +263,16 @@ def _lom_text(lom: Element | None, *names: str) -> str | None:
     return (element.text or "").strip() or None
 
 
-def _lom_difficulty(lom: Element | None, default: Difficulty, problems: list[str]) -> Difficulty:
+def _lom_difficulty(
+    lom: Element | None, default: Difficulty, problems: list[Problem]
+) -> Difficulty:
     value = _lom_text(lom, "educational", "difficulty", "value")
     if value is None:
         return default
     try:
         return parse_difficulty(_FROM_LOM.get(value.lower(), value))
-    except ValueError as error:
-        problems.append(str(error))
+    except DifficultyError as error:
+        problems.append(error.problem)
         return default
 
 

@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from urllib.parse import unquote
 
+from ..problems import Problem, problem
 from .base import FileRefused
 
 MAX_MEMBERS = 20_000
@@ -28,10 +29,16 @@ def open_zip(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        raise FileRefused("the file is not a zip package") from None
+        raise FileRefused(problem("not_zip", "the file is not a zip package")) from None
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
-        raise FileRefused(f"the package has more than {MAX_MEMBERS} files")
+        raise FileRefused(
+            problem(
+                "zip_too_many_files",
+                f"the package has more than {MAX_MEMBERS} files",
+                max=MAX_MEMBERS,
+            )
+        )
     total = 0
     for member in members:
         total += member.file_size
@@ -39,9 +46,9 @@ def open_zip(data: bytes) -> zipfile.ZipFile:
             member.file_size > _RATIO_FLOOR
             and member.file_size > MAX_RATIO * max(member.compress_size, 1)
         ):
-            raise FileRefused(f"{member.filename}: too large once unpacked")
+            raise FileRefused(_member_too_large(member.filename))
     if total > MAX_TOTAL_BYTES:
-        raise FileRefused("the package is too large once unpacked")
+        raise FileRefused(problem("zip_too_large", "the package is too large once unpacked"))
     return archive
 
 
@@ -52,10 +59,16 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
             data = member.read(MAX_MEMBER_BYTES + 1)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
         # Bad checksums, broken streams, unknown compression methods, encryption.
-        raise FileRefused(f"{name}: damaged or encrypted in the package") from None
+        raise FileRefused(
+            problem("zip_member_damaged", f"{name}: damaged or encrypted in the package", name=name)
+        ) from None
     if len(data) > MAX_MEMBER_BYTES:
-        raise FileRefused(f"{name}: too large once unpacked")
+        raise FileRefused(_member_too_large(name))
     return data
+
+
+def _member_too_large(name: str) -> Problem:
+    return problem("zip_member_too_large", f"{name}: too large once unpacked", name=name)
 
 
 def member_name(href: str) -> str | None:

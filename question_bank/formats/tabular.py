@@ -17,7 +17,16 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ..model import MAX_OPTIONS, Option, Question, make_question, parse_difficulty, to_points
+from ..model import (
+    MAX_OPTIONS,
+    DifficultyError,
+    Option,
+    Question,
+    make_question,
+    parse_difficulty,
+    to_points,
+)
+from ..problems import Problem, problem
 from .base import Defaults, FileRefused, Parsed, checked
 
 LETTERS = "abcdef"[:MAX_OPTIONS]
@@ -71,14 +80,19 @@ def read_header(cells: Sequence[str]) -> list[str]:
     known = {*COLUMNS, KEY_COLUMN}
     unknown = [name for name in names if name and name not in known]
     if unknown:
-        raise FileRefused(f"unknown columns: {', '.join(unknown)}", line=1)
+        raise FileRefused(_columns_problem("unknown_columns", "unknown", unknown), line=1)
     repeated = sorted(name for name, n in Counter(names).items() if name and n > 1)
     if repeated:
-        raise FileRefused(f"repeated columns: {', '.join(repeated)}", line=1)
+        raise FileRefused(_columns_problem("repeated_columns", "repeated", repeated), line=1)
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
-        raise FileRefused(f"missing columns: {', '.join(missing)}", line=1)
+        raise FileRefused(_columns_problem("missing_columns", "missing", missing), line=1)
     return names
+
+
+def _columns_problem(code: str, adjective: str, columns: Sequence[str]) -> Problem:
+    listed = ", ".join(columns)
+    return problem(code, f"{adjective} columns: {listed}", columns=listed)
 
 
 def read_row(
@@ -87,32 +101,45 @@ def read_row(
     """The question of one data row; None for a blank row."""
     if not any(cell.strip() for cell in cells):
         return None
-    problems: list[str] = []
+    problems: list[Problem] = []
     values: dict[str, str] = {}
     for position, cell in enumerate(cells):
         name = names[position] if position < len(names) else ""
         if name:
             values[name] = unprotect(cell).strip()
         elif cell.strip():
-            problems.append(f"column {position + 1} has no header")
+            problems.append(
+                problem(
+                    "column_without_header",
+                    f"column {position + 1} has no header",
+                    position=position + 1,
+                )
+            )
 
     texts = [values.get(column, "") for column in OPTION_COLUMNS]
     used = max((i + 1 for i, text in enumerate(texts) if text), default=0)
     problems += [
-        f"{OPTION_COLUMNS[i]} is empty but a later option is filled"
+        problem(
+            "option_gap",
+            f"{OPTION_COLUMNS[i]} is empty but a later option is filled",
+            column=OPTION_COLUMNS[i],
+            letter=LETTERS[i].upper(),
+        )
         for i in range(used)
         if not texts[i]
     ]
     points = _row_points(values, used, problems)
     kept = values.get("keep_last", "").lower()
     if kept and kept not in LETTERS[:used]:
-        problems.append("keep_last must be the letter of a filled option")
+        problems.append(
+            problem("keep_last_letter", "keep_last must be the letter of a filled option")
+        )
     difficulty = defaults.difficulty
     if values.get("difficulty"):
         try:
             difficulty = parse_difficulty(values["difficulty"])
-        except ValueError as error:
-            problems.append(str(error))
+        except DifficultyError as error:
+            problems.append(error.problem)
     return checked(
         line,
         problems,
@@ -129,24 +156,33 @@ def read_row(
     )
 
 
-def _row_points(values: dict[str, str], used: int, problems: list[str]) -> list[Decimal]:
+def _row_points(values: dict[str, str], used: int, problems: list[Problem]) -> list[Decimal]:
     """Points of the first `used` options, from the `key` letter or the points columns."""
     key = values.get(KEY_COLUMN, "").lower()
     filled = [column for column in POINTS_COLUMNS if values.get(column)]
     if key:
         if filled:
-            problems.append("use either the key column or the points columns, not both")
+            problems.append(
+                problem(
+                    "key_and_points",
+                    "use either the key column or the points columns, not both",
+                )
+            )
         if key not in LETTERS[:used]:
-            problems.append("key must be the letter of a filled option")
+            problems.append(problem("key_letter", "key must be the letter of a filled option"))
         return [Decimal(1) if LETTERS[i] == key else Decimal(0) for i in range(used)]
     problems += [
-        f"{column} has no option" for column in filled if column not in POINTS_COLUMNS[:used]
+        problem("points_without_option", f"{column} has no option", column=column)
+        for column in filled
+        if column not in POINTS_COLUMNS[:used]
     ]
     points = []
     for column in POINTS_COLUMNS[:used]:
         try:
             points.append(to_points(values.get(column) or 0))
         except ValueError:
-            problems.append(f"{column} is not a number")
+            problems.append(
+                problem("points_not_number", f"{column} is not a number", column=column)
+            )
             points.append(Decimal(0))
     return points

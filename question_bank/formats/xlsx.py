@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 import openpyxl
 
 from ..model import Question
+from ..problems import problem
 from .base import Defaults, FileRefused, Parsed
 from .safezip import open_zip
 from .tabular import COLUMNS, question_row, read_header, read_row
@@ -31,11 +32,11 @@ def read(data: bytes, defaults: Defaults) -> Iterator[Parsed]:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         if not workbook.worksheets:
-            raise FileRefused("the workbook has no sheet")
+            raise FileRefused(problem("xlsx_no_sheet", "the workbook has no sheet"))
         rows = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True)
         header = next(rows, None)
         if header is None:
-            raise FileRefused("the sheet is empty")
+            raise FileRefused(problem("xlsx_sheet_empty", "the sheet is empty"))
         names = read_header([cell_text(value) for value in header])
         for number, row in enumerate(rows, start=2):
             item = read_row(number, names, [cell_text(value) for value in row], defaults)

@@ -75,3 +75,35 @@ def test_author_writes_previews_activates_and_versions_a_question(
     expect(versions).to_have_count(2)
     expect(versions.nth(0)).to_contain_text("Hasil 2 + 3 adalah berapa?")
     expect(versions.nth(1).locator(".exam-stem b")).to_have_text("2 + 3")
+
+
+def test_a_broken_draft_is_explained_in_indonesian_on_a_phone(app, phone_page: Page, make_user):
+    author = make_user(Role.AUTHOR)
+    page = phone_page
+    page.goto("/login?next=/bank/kategori")
+    page.fill("#email", author.email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/bank/kategori")
+    page.fill("#slug", "hitung")
+    page.fill("#name", "Berhitung")
+    page.get_by_role("button", name="Tambah", exact=True).click()
+    expect(page.locator("main table")).to_contain_text("hitung")
+
+    page.goto("/bank/soal/baru")
+    page.fill("#options-0-text", "Semua benar")
+    page.check("#options-0-keep_last")
+    page.fill("#options-1-text", "Dua")
+    page.fill("#options-2-text", "Dua")
+
+    problems = page.locator("#preview-problems li")
+    expect(problems).to_have_text(
+        [
+            "Teks soal kosong.",
+            "Pilihan C sama dengan pilihan sebelumnya.",
+            "Belum ada pilihan yang bernilai poin.",
+            "Pilihan yang selalu terakhir harus pilihan paling akhir.",
+        ]
+    )
+    for english in ("stem is empty", "repeats an earlier option", "no option earns points"):
+        expect(page.locator("#preview-problems")).not_to_contain_text(english)

@@ -12,13 +12,14 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from markupsafe import escape
 
 from exam_service.accounts.models import Role
 from exam_service.authoring import service
 from exam_service.authoring.bank import to_library
 from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
 from exam_service.core.extensions import db
-from question_bank import FORMATS, Difficulty, Option, make_question
+from question_bank import FORMATS, Difficulty, Option, import_questions, make_question
 from question_bank import Question as LibraryQuestion
 
 IMPORT = "/api/v1/bank/import"
@@ -107,6 +108,14 @@ def empty_the_bank(app) -> None:
 def upload(client, content: bytes, fmt: str, name: str = "soal", **fields):
     data = {"format": fmt, "file": (io.BytesIO(content), name), **fields}
     return client.post(IMPORT, data=data, content_type="multipart/form-data")
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
 
 
 def csv_file(*rows: str) -> bytes:
@@ -205,7 +214,11 @@ def test_one_refused_item_imports_nothing_and_the_report_names_its_line(app, aut
     assert [i["status"] for i in report["items"]] == ["not_imported", "not_imported", "refused"]
     refused = report["items"][2]
     assert (refused["number"], refused["line"]) == (3, 5)
-    assert "option" in refused["reason"]
+    assert refused["reason"] == (
+        "Kolom points_b terisi, padahal pilihannya kosong. "
+        "Kolom points_c terisi, padahal pilihannya kosong."
+    )
+    assert report["items"][0]["reason"] == "Tidak diimpor: ada butir lain yang ditolak."
     assert bank_of(app) == []
     with app.app_context():
         assert db.session.scalar(db.select(Category.id)) is None
@@ -251,7 +264,7 @@ def test_an_external_id_already_in_the_bank_is_refused_as_duplicate(app, author)
     partial = upload(author, content, "csv", partial="true")
 
     assert refused.json["items"][0]["status"] == "refused"
-    assert "HIT-001" in refused.json["items"][0]["reason"]
+    assert refused.json["items"][0]["reason"] == "Kode soal HIT-001 sudah ada di bank (duplikat)."
     assert refused.json["imported"] == 0
     assert partial.json["imported"] == 1
     assert bank_of(app)[: len(before)] == before  # the existing question is unchanged
@@ -297,6 +310,8 @@ def test_an_unreadable_file_is_422_with_the_report(app, author):
     assert report["imported"] == 0
     assert report["items"][0]["number"] == 0
     assert report["items"][0]["status"] == "refused"
+    assert report["items"][0]["reason"] == "Berkas bukan paket zip."
+    assert response.json["error"]["message"] == "Berkas tidak dapat dibaca. Berkas bukan paket zip."
     assert bank_of(app) == []
 
 
@@ -391,4 +406,152 @@ def test_the_export_page_downloads_and_a_refused_export_comes_back_with_a_messag
     assert "attachment" in download.headers["Content-Disposition"]
     assert "::HIT-001::" in download.get_data(as_text=True)
     assert refused.status_code == 200
-    assert "tidak dapat memuat sebagian soal" in refused.get_data(as_text=True)
+    html = refused.get_data(as_text=True)
+    assert "tidak dapat memuat sebagian soal" in html
+    assert "Aiken hanya memuat soal dengan satu kunci bernilai 1 poin" in html
+    assert "SKP-001" in html
+    assert "Aiken carries only" not in html
+
+
+# --- the report speaks Indonesian --------------------------------------------------------
+
+# Broken files of each format, and the reasons the report gives for each item (None:
+# the file as a whole). The library's English messages must never reach the author.
+BROKEN_CSV = csv_file(
+    "R-1,baru,easy,Soal satu,A,B,C,1,0,0",
+    "R-2,baru,easy,,A,B,C,1,0,0",
+    "R-3,baru,easy,Soal tiga,A,A,C,1,0,0",
+    "R-4,baru,easy,Soal empat,A,B,C,0,0,0",
+    "R-5,baru,easy,Soal lima,A,B,C,2,2,2",
+    "R-6,baru,sangat,Soal enam,A,B,C,satu,0,0",
+    "R-7,baru,easy,Soal tujuh,A,,C,1,0,0",
+    "R-1,baru,easy,Soal delapan,A,B,C,1,0,0",
+)
+BROKEN_AIKEN = b"""Soal satu?
+A. a
+C. c
+ANSWER: A
+
+Soal dua?
+A. x
+B. y
+ANSWER: D
+
+Soal tiga?
+A. p
+B. p
+ANSWER: A
+
+Soal empat?
+A. q
+B. r
+"""
+BROKEN_GIFT = b"""::G1::Bumi itu bulat {T}
+
+::G2::Soal {
+~%150%a
+=b
+}
+
+// difficulty: ekstrem
+::G3::Soal {=a ~b}
+
+Tanpa jawaban
+"""
+BROKEN_FILES = {
+    "csv": (
+        BROKEN_CSV,
+        [
+            "Tidak diimpor: ada butir lain yang ditolak.",
+            "Teks soal kosong.",
+            "Pilihan B sama dengan pilihan sebelumnya.",
+            "Belum ada pilihan yang bernilai poin.",
+            "Semua pilihan bernilai poin sama.",
+            "Kolom points_a bukan angka. Tingkat kesulitan sangat tidak dikenal (gunakan "
+            "mudah, sedang atau sulit; atau easy, medium atau hard).",
+            "Kolom option_b (pilihan B) kosong, padahal pilihan sesudahnya terisi.",
+            "Kode soal R-1 sudah dipakai butir 1.",
+        ],
+    ),
+    "aiken": (
+        BROKEN_AIKEN,
+        [
+            "Baris 3: seharusnya pilihan B.",
+            "ANSWER: D tidak menunjuk pilihan mana pun.",
+            "Pilihan B sama dengan pilihan sebelumnya.",
+            "Baris ANSWER: X tidak ada.",
+        ],
+    ),
+    "gift": (
+        BROKEN_GIFT,
+        [
+            "Hanya soal pilihan ganda ({=benar ~salah}) yang didukung.",
+            "Bobot jawaban harus antara 0% dan 100%.",
+            "Tingkat kesulitan ekstrem tidak dikenal (gunakan mudah, sedang atau sulit; atau "
+            "easy, medium atau hard).",
+            "Blok jawaban {...} tidak ditemukan.",
+        ],
+    ),
+    "xlsx": (b"stem,option_a,option_b\n", ["Berkas bukan paket zip."]),
+    "qti": (
+        zipped(
+            {
+                "imsmanifest.xml": (
+                    b'<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>'
+                    b'<resource identifier="a" type="imsqti_item_xmlv2p1" href="../a.xml"/>'
+                    b'<resource identifier="b" type="imsqti_item_xmlv2p1" href="items/b.xml"/>'
+                    b'<resource identifier="c" type="imsqti_item_xmlv2p1" href="items/c.xml"/>'
+                    b"</resources></manifest>"
+                ),
+                "items/c.xml": b"<assessmentItem>\n<itemBody>",
+            }
+        ),
+        [
+            "Alamat berkas butir tidak aman atau kosong: ../a.xml.",
+            "items/b.xml tidak ada di dalam paket.",
+            "items/c.xml: susunan XML-nya rusak.",
+        ],
+    ),
+}
+
+
+def english_messages(content: bytes, fmt: str) -> set[str]:
+    """What the library says about the file to developers: never shown to authors."""
+    report = import_questions(content, fmt, category="umum")
+    messages = {issue.message for issue in report.refused}
+    messages |= {problem.message for issue in report.refused for problem in issue.problems}
+    return messages
+
+
+@pytest.mark.parametrize("fmt", sorted(BROKEN_FILES))
+def test_the_import_report_of_a_broken_file_speaks_indonesian_only(app, author, fmt):
+    content, reasons = BROKEN_FILES[fmt]
+    english = english_messages(content, fmt)
+    assert english
+
+    response = upload(author, content, fmt, category="umum")
+    page = author.submit_form(
+        "/bank/impor",
+        {
+            "format": fmt,
+            "status": "draft",
+            "category": "umum",
+            "difficulty": "medium",
+            "file": (io.BytesIO(content), f"soal.{fmt}"),
+        },
+        content_type="multipart/form-data",
+    )
+
+    unreadable = response.status_code == 422
+    report = response.json["report"] if unreadable else response.json
+    assert [item["reason"] for item in report["items"]] == reasons
+    assert page.status_code == response.status_code
+    html = page.get_data(as_text=True)
+    assert "Laporan impor" in html
+    for reason in reasons:
+        assert str(escape(reason)) in html
+    for text in (response.get_data(as_text=True), html):
+        for message in english:
+            assert message not in text
+            assert str(escape(message)) not in text
+    assert bank_of(app) == []

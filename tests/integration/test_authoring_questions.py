@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from exam_service.accounts.models import Role
+from question_bank import Difficulty, Option, QuestionError, make_question
 from tests.support.accounts import png_bytes
 from tests.support.clients import csrf_from
 
@@ -307,11 +308,88 @@ def test_the_preview_shows_what_a_candidate_sees_and_what_is_wrong(author, categ
         ("B", "Tiga"),
         ("C", "Semua benar"),
     ]
-    assert preview["problems"] == ["the option kept last must be the last option"]
+    assert preview["problems"] == ["Pilihan yang selalu terakhir harus pilihan paling akhir."]
     fixed = {**body, "options": body["options"][1:] + body["options"][:1]}
     assert author.post("/api/v1/bank/preview", json=fixed).json["problems"] == []
     broken = author.post("/api/v1/bank/preview", json={**fixed, "stem": ""}).json
-    assert broken["problems"]
+    assert broken["problems"] == ["Teks soal kosong."]
+
+
+# A draft that breaks many rules at once, what the author is told, and what the library
+# says to developers (which must never reach the author).
+BROKEN_OPTIONS = [
+    {"text": "Semua benar", "keep_last": True},
+    {"text": "Dua", "points": "0.125"},
+    {"text": " Dua "},
+    {"text": "Tiga\x07", "points": -1},
+]
+BROKEN_IN_INDONESIAN = [
+    "Teks soal kosong.",
+    "Poin pilihan B lebih dari 2 angka di belakang koma.",
+    "Pilihan C sama dengan pilihan sebelumnya.",
+    "Pilihan D berisi karakter kontrol.",
+    "Poin pilihan D negatif.",
+    "Pilihan yang selalu terakhir harus pilihan paling akhir.",
+]
+
+
+def english_problems(options: list[dict[str, Any]]) -> list[str]:
+    """The library's English messages for a draft with `options` and an empty stem."""
+    try:
+        make_question(
+            category="hitung",
+            difficulty=Difficulty.MEDIUM,
+            stem="",
+            options=[
+                Option(o["text"], o.get("points", 0), o.get("keep_last", False)) for o in options
+            ],
+        )
+    except QuestionError as error:
+        return [problem.message for problem in error.problems]
+    raise AssertionError("the draft is valid")
+
+
+def test_the_preview_and_a_refused_save_speak_indonesian_only(author, category_id):
+    body = question(category_id, stem="", options=BROKEN_OPTIONS)
+    english = english_problems(BROKEN_OPTIONS)
+    assert len(english) == len(BROKEN_IN_INDONESIAN)
+
+    preview = author.post("/api/v1/bank/preview", json=body)
+    saved = author.post(QUESTIONS, json=body)
+
+    assert preview.status_code == 200
+    assert preview.json["problems"] == BROKEN_IN_INDONESIAN
+    assert saved.status_code == 422
+    assert saved.json["error"]["details"]["question"] == " ".join(BROKEN_IN_INDONESIAN)
+    for response in (preview, saved):
+        text = response.get_data(as_text=True)
+        for message in english:
+            assert message not in text
+    no_points = author.post(
+        "/api/v1/bank/preview", json=question(category_id, options=[{"text": "A"}, {"text": "B"}])
+    )
+    assert no_points.json["problems"] == ["Belum ada pilihan yang bernilai poin."]
+    assert "no option earns points" not in no_points.get_data(as_text=True)
+
+
+def test_a_refused_save_on_the_editor_page_speaks_indonesian(author, category_id):
+    form = {
+        "category_id": str(category_id),
+        "difficulty": "medium",
+        "stem": "Soal tanpa kunci",
+        **{f"options-{n}-points": "0" for n in range(6)},
+        "options-0-text": "Satu",
+        "options-1-text": "Satu",
+    }
+
+    page = author.submit_form("/bank/soal/baru", form)
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Pilihan B sama dengan pilihan sebelumnya." in html
+    assert "Belum ada pilihan yang bernilai poin." in html
+    assert "repeats an earlier option" not in html
+    assert "no option earns points" not in html
 
 
 # --- who may ------------------------------------------------------------------------------

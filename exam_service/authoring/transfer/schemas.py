@@ -38,7 +38,7 @@ class ImportItemOut(OutModel):
     line: int | None = Field(description="first line (row for XLSX) where the format has lines")
     external_id: str | None
     status: ItemStatus
-    reason: str
+    reason: str = Field(description="why the item was refused or not imported, in Indonesian")
 
 
 class ImportReportOut(OutModel):

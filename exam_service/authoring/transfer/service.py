@@ -47,6 +47,7 @@ from ...core.errors import Conflict, Invalid
 from ...core.extensions import db
 from .. import images
 from ..bank import to_library
+from ..messages import problem_text, problems_text
 from ..models import Category, Question, QuestionStatus, QuestionVersion
 from ..service import add_question, ensure_categories, is_category_slug
 
@@ -128,7 +129,7 @@ class UnreadableFile(Invalid):
 
     def __init__(self, result: ImportResult) -> None:
         super().__init__(
-            _("Berkas tidak dapat dibaca: %(reason)s", reason=result.items[0].reason),
+            _("Berkas tidak dapat dibaca. %(reason)s", reason=result.items[0].reason),
             code="unreadable_file",
             extra={"report": report_dict(result)},
         )
@@ -213,7 +214,7 @@ def _checked_items(
         problems = _bank_problems(question, categories, taken_ids)
         if problems:
             items.append(
-                ItemReport(number, None, question.id, ItemStatus.REFUSED, "; ".join(problems))
+                ItemReport(number, None, question.id, ItemStatus.REFUSED, " ".join(problems))
             )
         else:
             items.append(ItemReport(number, None, question.id, ItemStatus.IMPORTED))
@@ -224,19 +225,20 @@ def _checked_items(
 def _bank_problems(
     question: LibraryQuestion, categories: set[str], taken_ids: set[str]
 ) -> list[str]:
+    """The bank's own rules for an imported question, as Indonesian sentences."""
     problems = []
     if question.category not in categories and not is_category_slug(question.category):
         problems.append(
             _(
-                "kode kategori %(slug)s tidak valid (huruf kecil, angka, '-' atau '_')",
+                "Kode kategori %(slug)s tidak valid (huruf kecil, angka, '-' atau '_').",
                 slug=question.category,
             )
         )
     if question.id in taken_ids:
-        problems.append(_("kode soal %(id)s sudah ada di bank (duplikat)", id=question.id))
+        problems.append(_("Kode soal %(id)s sudah ada di bank (duplikat).", id=question.id))
     if question.image and not images.is_stored(question.image):
         problems.append(
-            _("gambar %(name)s tidak ada di bank; unggah gambarnya dulu", name=question.image)
+            _("Gambar %(name)s tidak ada di bank; unggah gambarnya dulu.", name=question.image)
         )
     return problems
 
@@ -270,7 +272,10 @@ def _write(author: User, questions: list[LibraryQuestion], status: QuestionStatu
 
 
 def _refused(issue: ImportIssue, external_id: str | None) -> ItemReport:
-    return ItemReport(issue.item, issue.line, external_id, ItemStatus.REFUSED, issue.message)
+    """A refused item, its reasons in Indonesian (never the library's English message)."""
+    return ItemReport(
+        issue.item, issue.line, external_id, ItemStatus.REFUSED, problems_text(issue.problems)
+    )
 
 
 def report_dict(result: ImportResult) -> dict[str, object]:
@@ -325,7 +330,11 @@ def _exported(questions: list[LibraryQuestion], fmt: str) -> bytes:
         return export_questions(questions, fmt)
     except ExportError as error:
         raise Invalid(
-            _("Format %(fmt)s tidak dapat memuat sebagian soal: %(reason)s", fmt=fmt, reason=error),
+            _(
+                "Format %(fmt)s tidak dapat memuat sebagian soal: %(reason)s",
+                fmt=fmt,
+                reason=problem_text(error.problem),
+            ),
             code="format_cannot_express",
         ) from None
 

@@ -48,8 +48,11 @@ def test_an_invalid_question_is_named(tmp_path):
     def break_question(data):
         data["questions"][1]["options"] = data["questions"][1]["options"][:1]
 
-    with pytest.raises(QuestionError, match="T-AR-002: a question needs 2 to 6 options"):
+    with pytest.raises(QuestionError, match="T-AR-002: a question needs 2 to 6 options") as bad:
         load_demo_bank(_write(tmp_path, break_question))
+    (problem,) = bad.value.problems
+    assert problem.code == "option_count"
+    assert problem.data["question"] == "T-AR-002"
 
 
 def test_unknown_categories_are_refused(tmp_path):

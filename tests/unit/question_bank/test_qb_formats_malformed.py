@@ -34,6 +34,15 @@ def _issues(report) -> list[tuple[int, int | None]]:
     return [(issue.item, issue.line) for issue in report.refused]
 
 
+def _codes(report) -> list[list[str]]:
+    """The codes of each refused item's problems, which a service translates."""
+    return _codes_of(report.refused)
+
+
+def _codes_of(issues) -> list[list[str]]:
+    return [[problem.code for problem in issue.problems] for issue in issues]
+
+
 # ---------------------------------------------------------------- CSV
 
 BAD_CSV = (
@@ -57,6 +66,18 @@ def test_csv_report_lists_every_refused_item_with_its_line():
         "unknown difficulty 'sangat' (use easy, medium or hard)"
     )
     assert report.refused[2].message == "id 'Q1' is already used by item 1"
+    assert _codes(report) == [
+        ["option_repeated"],
+        ["option_gap", "points_not_number", "difficulty_unknown"],
+        ["id_repeated"],
+    ]
+    gap, points, difficulty = report.refused[1].problems
+    assert dict(gap.data) == {"column": "option_b", "letter": "B"}
+    assert dict(points.data) == {"column": "points_a"}
+    assert dict(difficulty.data) == {"value": "sangat"}
+    assert dict(report.refused[2].problems[0].data) == {"id": "Q1", "item": 1}
+    for issue in report.refused:
+        assert issue.message == "; ".join(p.message for p in issue.problems)
 
 
 def test_partial_import_keeps_the_valid_items():
@@ -75,18 +96,23 @@ def test_csv_key_column_and_defaults():
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
+    ("row", "message", "code"),
     [
-        ("S?,a,b,B,1,", "use either the key column or the points columns, not both"),
-        ("S?,a,b,C,,", "key must be the letter of a filled option"),
-        ("S?,a,b,,1,,0", "points_c has no option"),
-        ("S?,a,b,,1,,,x", "column 8 has no header"),
+        (
+            "S?,a,b,B,1,",
+            "use either the key column or the points columns, not both",
+            "key_and_points",
+        ),
+        ("S?,a,b,C,,", "key must be the letter of a filled option", "key_letter"),
+        ("S?,a,b,,1,,0", "points_c has no option", "points_without_option"),
+        ("S?,a,b,,1,,,x", "column 8 has no header", "column_without_header"),
     ],
 )
-def test_csv_row_problems(row, message):
+def test_csv_row_problems(row, message, code):
     data = f"stem,option_a,option_b,key,points_a,points_b,points_c\n{row}\n"
     report = import_questions(data.encode(), "csv")
     assert report.refused == [ImportIssue(1, 2, message)]
+    assert _codes(report) == [[code]]
 
 
 @pytest.mark.parametrize(
@@ -110,22 +136,42 @@ def test_unreadable_csv_files_give_one_issue(data, issue):
     assert report.imported == []
     assert len(report.refused) == 1
     assert report.refused[0].item == 0
+    assert len(report.refused[0].problems) == 1
     if issue is not None:
         assert report.refused[0] == issue
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "problem_data"),
+    [
+        (b"", "file_empty", {}),
+        (b"stem,option_a\n", "missing_columns", {"columns": "option_b"}),
+        (b"stem,x,y\n", "unknown_columns", {"columns": "x, y"}),
+        (b"stem,option_a,option_b,stem\n", "repeated_columns", {"columns": "stem"}),
+        (b"stem,option_a,option_b\n\xff,a,b\n", "file_not_utf8", {"line": 2}),
+    ],
+)
+def test_file_problems_carry_a_code_and_their_subject(data, code, problem_data):
+    (issue,) = import_questions(data, "csv").refused
+    (problem,) = issue.problems
+    assert (problem.code, dict(problem.data)) == (code, problem_data)
+    assert problem.message == issue.message
 
 
 def test_size_limit(monkeypatch):
     monkeypatch.setattr(formats, "MAX_IMPORT_BYTES", 1024 * 1024)
     report = import_questions(b"x" * (1024 * 1024 + 1), "csv")
     assert report.refused == [ImportIssue(0, None, "the file is larger than 1 MB")]
+    assert report.refused[0].problems[0].code == "file_too_large"
+    assert dict(report.refused[0].problems[0].data) == {"megabytes": 1}
 
 
 def test_item_limit(monkeypatch):
     monkeypatch.setattr(formats, "MAX_ITEMS", 2)
     data = export_questions([SAMPLE] * 3, "aiken")
-    assert import_questions(data, "aiken", category="c").refused == [
-        ImportIssue(0, None, "the file has more than 2 items")
-    ]
+    refused = import_questions(data, "aiken", category="c").refused
+    assert refused == [ImportIssue(0, None, "the file has more than 2 items")]
+    assert _codes_of(refused) == [["too_many_items"]]
 
 
 # ---------------------------------------------------------------- XLSX
@@ -153,6 +199,7 @@ def test_xlsx_report_uses_row_numbers_and_reads_numbers():
     report = import_questions(data, "xlsx", category="c", partial=True)
     assert _issues(report) == [(2, 4)]
     assert report.refused[0].message == "option A has negative points"
+    assert _codes(report) == [["points_negative"]]
     (question,) = report.imported
     assert question.id == "101"
     assert question.difficulty is Difficulty.HARD
@@ -163,6 +210,7 @@ def test_xlsx_report_uses_row_numbers_and_reads_numbers():
 def test_zip_formats_refuse_what_is_not_a_zip(fmt):
     report = import_questions(b"stem,option_a\n", fmt)
     assert report.refused == [ImportIssue(0, None, "the file is not a zip package")]
+    assert _codes(report) == [["not_zip"]]
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -182,11 +230,13 @@ def test_zip_bombs_are_refused(fmt):
     assert report.refused == [
         ImportIssue(0, None, "xl/worksheets/sheet1.xml: too large once unpacked")
     ]
+    assert _codes(report) == [["zip_member_too_large"]]
 
 
 def test_a_zip_that_is_no_workbook_is_reported():
     report = import_questions(_zip({"readme.txt": b"hi"}), "xlsx")
     assert report.refused == [ImportIssue(0, None, "the file could not be read as xlsx")]
+    assert _codes(report) == [["file_unreadable"]]
 
 
 # ---------------------------------------------------------------- Aiken
@@ -230,6 +280,16 @@ def test_aiken_report():
             "line 20: expected an option (A. ...) or ANSWER: X (is an ANSWER line missing above?)",
         ),
     ]
+    assert _codes(report) == [
+        ["aiken_option_order"],
+        ["aiken_answer_unknown"],
+        ["aiken_unexpected_line"],
+    ]
+    assert [dict(issue.problems[0].data) for issue in report.refused] == [
+        {"line": 8, "letter": "B"},
+        {"letter": "D"},
+        {"line": 20},
+    ]
     partial = import_questions(BAD_AIKEN.encode(), "aiken", category="c", partial=True)
     assert [q.stem for q in partial.imported] == ["Soal satu?"]
 
@@ -240,6 +300,7 @@ def test_aiken_multiline_stem_and_missing_answer_at_the_end():
     assert report.imported[0].stem == "Perhatikan data.<br>Berapa rata-ratanya?"
     assert report.imported[0].key_index == 1
     assert report.refused == [ImportIssue(2, 7, "the ANSWER: X line is missing")]
+    assert _codes(report) == [["aiken_answer_missing"]]
 
 
 def test_a_huge_aiken_item_is_reported_quickly():
@@ -307,6 +368,15 @@ def test_gift_report_and_moodle_conventions():
         ImportIssue(6, 24, mc_only),
         ImportIssue(7, 26, "no answer block {...} found"),
         ImportIssue(8, 28, "text after the answer block is not supported"),
+    ]
+    assert _codes(report) == [
+        ["gift_not_multiple_choice"],
+        ["gift_not_multiple_choice"],
+        ["gift_weight_range"],
+        ["difficulty_unknown"],
+        ["gift_not_multiple_choice"],
+        ["gift_no_answers"],
+        ["gift_text_after_answers"],
     ]
     assert import_questions(MOODLE_GIFT.encode(), "gift").imported == []
 
@@ -389,6 +459,18 @@ def test_qti_items_are_checked_one_by_one():
         (8, 2, "items/broken.xml: not well-formed XML"),
         (9, None, "items/good.xml is already item 1"),
     ]
+    assert _codes(report) == [
+        ["qti_unsafe_href"],
+        ["qti_unsafe_href"],
+        ["qti_unsafe_href"],
+        ["qti_xml_dtd"],
+        ["qti_not_one_choice_interaction"],
+        ["qti_file_missing"],
+        ["qti_xml_malformed"],
+        ["qti_file_repeated"],
+    ]
+    assert dict(report.refused[6].problems[0].data) == {"name": "items/broken.xml", "line": 2}
+    assert dict(report.refused[7].problems[0].data) == {"name": "items/good.xml", "item": 1}
     assert import_questions(data, "qti", category="c").imported == []
 
 
@@ -403,7 +485,11 @@ def test_qti_items_are_checked_one_by_one():
     ],
 )
 def test_qti_package_problems(members, issue):
-    assert import_questions(_zip(members), "qti").refused == [issue]
+    refused = import_questions(_zip(members), "qti").refused
+    assert refused == [issue]
+    (problem,) = refused[0].problems
+    assert problem.code in ("qti_manifest_missing", "qti_xml_dtd")
+    assert problem.data["name"] == "imsmanifest.xml"
 
 
 def test_qti_weights_come_from_the_mapping():

@@ -229,8 +229,10 @@ def test_aiken_refuses_to_export_weighted_questions():
         options=[Option("a", 1), Option("b", 2)],
         id="SK-9",
     )
-    with pytest.raises(ExportError, match="weighted: SK-9"):
+    with pytest.raises(ExportError, match="weighted: SK-9") as refused:
         export_questions([weighted], "aiken")
+    assert refused.value.problem.code == "aiken_weighted"
+    assert dict(refused.value.problem.data) == {"questions": "SK-9", "count": 1}
 
 
 def test_unknown_formats_are_refused_both_ways():

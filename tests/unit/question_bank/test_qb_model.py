@@ -9,7 +9,9 @@ import pytest
 
 from question_bank import (
     Difficulty,
+    DifficultyError,
     Option,
+    Problem,
     Question,
     QuestionError,
     make_question,
@@ -37,38 +39,124 @@ def test_a_valid_question_has_no_problems():
 
 
 @pytest.mark.parametrize(
-    ("changes", "problem"),
+    ("changes", "code", "data", "message"),
     [
-        ({"category": " "}, "category is empty"),
-        ({"category": "x" * 65}, "category is longer than 64 characters"),
-        ({"stem": "<p> </p>"}, "stem is empty"),
-        ({"stem": "<script>alert(1)</script>"}, "stem is empty"),
-        ({"stem": "a\x01b"}, "stem contains control characters"),
-        ({"options": (Option("4", 1),)}, "a question needs 2 to 6 options, not 1"),
-        ({"options": tuple(Option(str(i), i) for i in range(7))}, "not 7"),
-        ({"options": (Option("4", 1), Option("  "))}, "option B is empty"),
-        ({"options": (Option("4", 1), Option(" 4 "))}, "option B repeats an earlier option"),
-        ({"options": (Option("4", -1), Option("5", 1))}, "option A has negative points"),
-        ({"options": (Option("4", 101), Option("5"))}, "option A has more than 100 points"),
-        ({"options": (Option("4", "0.125"), Option("5"))}, "more than 2 decimal places"),
-        ({"options": (Option("4"), Option("5"))}, "no option earns points"),
-        ({"options": (Option("4", 2), Option("5", 2))}, "every option earns the same points"),
+        ({"category": " "}, "category_empty", {}, "category is empty"),
+        (
+            {"category": "x" * 65},
+            "category_too_long",
+            {"max": 64},
+            "category is longer than 64 characters",
+        ),
+        ({"stem": "<p> </p>"}, "stem_empty", {}, "stem is empty"),
+        ({"stem": "<script>alert(1)</script>"}, "stem_empty", {}, "stem is empty"),
+        ({"stem": "a\x01b"}, "stem_control_chars", {}, "stem contains control characters"),
+        (
+            {"stem": "x" * 20_001},
+            "stem_too_long",
+            {"max": 20_000},
+            "stem is longer than 20000 characters",
+        ),
+        (
+            {"options": (Option("4", 1),)},
+            "option_count",
+            {"min": 2, "max": 6, "count": 1},
+            "a question needs 2 to 6 options, not 1",
+        ),
+        (
+            {"options": tuple(Option(str(i), i) for i in range(7))},
+            "option_count",
+            {"min": 2, "max": 6, "count": 7},
+            "not 7",
+        ),
+        (
+            {"options": (Option("4", 1), Option("  "))},
+            "option_empty",
+            {"letter": "B"},
+            "option B is empty",
+        ),
+        (
+            {"options": (Option("4", 1), Option(" 4 "))},
+            "option_repeated",
+            {"letter": "B"},
+            "option B repeats an earlier option",
+        ),
+        (
+            {"options": (Option("4", 1), Option("x" * 1001))},
+            "option_too_long",
+            {"letter": "B", "max": 1000},
+            "option B is longer than 1000 characters",
+        ),
+        (
+            {"options": (Option("4", 1), Option("a\x00b"))},
+            "option_control_chars",
+            {"letter": "B"},
+            "option B contains control characters",
+        ),
+        (
+            {"options": (Option("4", -1), Option("5", 1))},
+            "points_negative",
+            {"letter": "A"},
+            "option A has negative points",
+        ),
+        (
+            {"options": (Option("4", 101), Option("5"))},
+            "points_too_high",
+            {"letter": "A", "max": 100},
+            "option A has more than 100 points",
+        ),
+        (
+            {"options": (Option("4", "0.125"), Option("5"))},
+            "points_too_precise",
+            {"letter": "A", "places": 2},
+            "more than 2 decimal places",
+        ),
+        ({"options": (Option("4"), Option("5"))}, "no_points", {}, "no option earns points"),
+        (
+            {"options": (Option("4", 2), Option("5", 2))},
+            "same_points",
+            {},
+            "every option earns the same points",
+        ),
         (
             {"options": (Option("4", 1, True), Option("5", 0, True))},
+            "keep_last_many",
+            {},
             "only one option can be kept last",
         ),
         (
             {"options": (Option("Semua", 0, True), Option("4", 1))},
+            "keep_last_not_last",
+            {},
             "the option kept last must be the last option",
         ),
-        ({"difficulty": "easy"}, "difficulty must be easy, medium or hard"),
-        ({"image": "../etc/passwd"}, "image must be a plain file name"),
-        ({"id": "a\tb"}, "id contains control characters"),
+        (
+            {"difficulty": "easy"},
+            "difficulty_invalid",
+            {},
+            "difficulty must be easy, medium or hard",
+        ),
+        ({"image": "../etc/passwd"}, "image_not_plain_name", {}, "image must be a plain file name"),
+        ({"image": "a\x07.png"}, "image_control_chars", {}, "image contains control characters"),
+        ({"id": "a\tb"}, "id_control_chars", {}, "id contains control characters"),
+        ({"id": "x" * 65}, "id_too_long", {"max": 64}, "id is longer than 64 characters"),
     ],
 )
-def test_validation_names_each_broken_rule(changes, problem):
+def test_validation_names_each_broken_rule(changes, code, data, message):
     problems = validate_question(_question(**changes))
-    assert any(problem in p for p in problems), problems
+    matching = [p for p in problems if p.code == code]
+    assert len(matching) == 1, problems
+    assert dict(matching[0].data) == data
+    assert message in matching[0].message
+    assert str(matching[0]) == matching[0].message
+
+
+def test_a_problem_is_a_frozen_value():
+    (problem,) = validate_question(_question(options=(Option("4", 1), Option(""))))
+    assert problem == Problem("option_empty", "option B is empty", {"letter": "B"})
+    assert hash(problem) == hash(Problem("option_empty", "option B is empty", {"letter": "B"}))
+    with pytest.raises(TypeError):
+        problem.data["letter"] = "C"  # type: ignore[index]
 
 
 def test_case_matters_when_options_are_compared():
@@ -104,7 +192,13 @@ def test_make_question_raises_with_every_problem():
             stem="",
             options=[Option("a"), Option("a")],
         )
-    assert raised.value.problems == [
+    assert [p.code for p in raised.value.problems] == [
+        "category_empty",
+        "stem_empty",
+        "option_repeated",
+        "no_points",
+    ]
+    assert [p.message for p in raised.value.problems] == [
         "category is empty",
         "stem is empty",
         "option B repeats an earlier option",
@@ -133,8 +227,10 @@ def test_difficulty_accepts_indonesian_and_any_case():
     assert parse_difficulty("SEDANG") is Difficulty.MEDIUM
     assert parse_difficulty("sukar") is Difficulty.HARD
     assert parse_difficulty("Hard") is Difficulty.HARD
-    with pytest.raises(ValueError, match="unknown difficulty"):
+    with pytest.raises(DifficultyError, match="unknown difficulty") as raised:
         parse_difficulty("very hard")
+    assert raised.value.problem.code == "difficulty_unknown"
+    assert dict(raised.value.problem.data) == {"value": "very hard"}
 
 
 def test_properties_of_a_single_key_question():
