@@ -133,7 +133,7 @@ def overview() -> Any:
     sort = sort if sort in statistics.SORTS else "flag"
     report = statistics.report(activity_id, sort)
     return render_template(
-        "item_stats/overview.html",
+        "item_analysis/overview.html",
         report=report,
         activities=statistics.activities(),
         activity_id=activity_id,
@@ -151,7 +151,7 @@ def item(version_id: int) -> Any:
     activity_id = _int_arg("kegiatan")
     stats = statistics.item_report(version_id, activity_id)
     return render_template(
-        "item_stats/item.html",
+        "item_analysis/item.html",
         item=stats,
         activity_id=activity_id,
         flag_labels=FLAG_LABELS,

@@ -78,7 +78,7 @@ def import_page() -> Any:
     elif form.is_submitted():
         status = 422
     return render_template(
-        "authoring_transfer/import.html",
+        "authoring/transfer/import.html",
         form=form,
         result=result,
         formats=FORMATS,
