@@ -38,6 +38,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .model import MAX_NAME_CHARS, Difficulty, Question
+from .problems import Problem
 
 # Float mixes such as 0.3 + 0.5 + 0.2 are read through their decimal repr;
 # thirds written as floats still need a little tolerance.
@@ -49,15 +50,18 @@ K = TypeVar("K")
 class BlueprintError(ValueError):
     """A blueprint that cannot be used: the one home of the blueprint's rules.
 
-    `code` names the broken rule and `data` its subject (a category or a
-    difficulty), so a service can say it in its users' language; the message
-    is for developers.
+    Its `problem` says which rule broke (`Problem.code`) and about what (`data`:
+    a category), like every refusal of the library, so a service can say it in
+    its users' language; the message is for developers.
     """
 
     def __init__(self, code: str, message: str, **data: str) -> None:
         super().__init__(message)
-        self.code = code
-        self.data = data
+        self.problem = Problem(code, message, data)
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
 
 
 _KEYS = frozenset({"categories", "difficulty_mix"})
@@ -146,14 +150,10 @@ def _read_mix(raw: Mapping[Difficulty, Fraction | float]) -> dict[Difficulty, Fr
             or not isinstance(share, int | float | Fraction)
             or (isinstance(share, float) and not math.isfinite(share))
         ):
-            raise BlueprintError(
-                "bad_share", f"{difficulty}: the share must be a number", difficulty=difficulty
-            )
+            raise BlueprintError("bad_share", f"{difficulty}: the share must be a number")
         fraction = Fraction(str(share)) if isinstance(share, float) else Fraction(share)
         if fraction < 0:
-            raise BlueprintError(
-                "mix_sum", f"{difficulty}: the share cannot be negative", difficulty=difficulty
-            )
+            raise BlueprintError("mix_sum", f"{difficulty}: the share cannot be negative")
         mix[difficulty] = fraction
     if abs(sum(mix.values()) - 1) > _MIX_TOLERANCE:
         raise BlueprintError("mix_sum", "the difficulty shares must add up to 1")

@@ -5,7 +5,7 @@ the readers in `formats`) reports a `Problem`: `code` names the broken rule,
 `data` its subject (an option's letter, a limit, a line, a column) and
 `message` says it in English for developers, logs and tests. The library knows
 no user's language: a service renders `code` and `data` in its own (the exam
-service's `authoring/messages.py`) and never shows `message` to a user.
+service's `core/bank_problems.py`) and never shows `message` to a user.
 
 `CODES` is the whole vocabulary, with the data keys of each code; a Problem
 with another code is refused, so a service that has a text for every code in
@@ -97,6 +97,14 @@ CODES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "qti_multiple_answers": (),
         "qti_no_response_declaration": ("response",),
         "qti_points_not_number": ("choice",),
+        # A blueprint (blueprint.Blueprint.from_dict).
+        "unknown_keys": (),
+        "no_categories": (),
+        "bad_category": ("category",),
+        "bad_count": ("category",),
+        "bad_mix": (),
+        "bad_share": (),
+        "mix_sum": (),
         # Exporting (formats.ExportError).
         "aiken_weighted": ("questions", "count"),
     }

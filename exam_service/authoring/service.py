@@ -30,10 +30,10 @@ from question_bank import Question as LibraryQuestion
 
 from ..accounts.models import User
 from ..core import audit
+from ..core.bank_problems import problem_text, problems_text
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from . import images
-from .messages import problem_text, problems_text
 from .models import Category, Question, QuestionStatus, QuestionVersion
 
 PAGE_SIZE = 25

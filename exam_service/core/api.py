@@ -11,6 +11,9 @@ field by field:
   `obj` as above;
 - a model of loose values, with no object behind it (a list wrapper, a message),
   is built with its constructor.
+
+One exception: the answer save (the hottest path) builds `AnswerOut` directly,
+which costs a few microseconds less than `out()`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,6 @@ class FinishingWorker:
         self,
         app: Flask,
         *,
-        poll_seconds: float = 0.5,
         sweep_seconds: float = 5.0,
         prepare_every_seconds: float = 60.0,
         prepare_ahead: timedelta = timedelta(hours=24),
@@ -42,7 +41,6 @@ class FinishingWorker:
         batch: int = 100,
     ) -> None:
         self.app = app
-        self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.prepare_every_seconds = prepare_every_seconds
         self.prepare_ahead = prepare_ahead

@@ -23,7 +23,6 @@ from ..accounts.profiles import (
 )
 from ..core.audit import record
 from ..core.clock import format_wib
-from ..core.errors import NotFound
 from ..core.extensions import db
 from ..core.privacy import mask_nik
 from ..exam.service import finished_at
@@ -147,14 +146,7 @@ def my_applications(user: User) -> list[MyApplication]:
 
 def my_application(user: User, application_id: int) -> MyApplication:
     """One of the candidate's own applications; anybody else's is "not found"."""
-    application = db.session.scalar(
-        db.select(Application).where(
-            Application.id == application_id, Application.user_id == user.id
-        )
-    )
-    if application is None:
-        raise NotFound(_("Lamaran tidak ditemukan."))
-    return _mine(application)
+    return _mine(recruitment.candidate_application(user, application_id))
 
 
 def candidate_overview(user: User, now: datetime | None = None) -> CandidateOverview:

@@ -25,6 +25,7 @@ from ..accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
 from ..accounts.offices import office_of
 from ..accounts.profiles import missing_for_application
 from ..core.audit import AuditEvent, record
+from ..core.bank_problems import problem_text
 from ..core.clock import to_wib, utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
@@ -252,7 +253,7 @@ def _blueprint_problem(blueprint: dict[str, Any], question_count: int) -> str | 
     try:
         total = Blueprint.from_dict(blueprint).total
     except BlueprintError as e:
-        return _blueprint_message(e)
+        return problem_text(e.problem)
     if total != question_count:
         return _(
             "Jumlah soal pada kisi-kisi (%(total)d) harus sama dengan jumlah soal ujian "
@@ -261,20 +262,6 @@ def _blueprint_problem(blueprint: dict[str, Any], question_count: int) -> str | 
             count=question_count,
         )
     return None
-
-
-def _blueprint_message(error: BlueprintError) -> str:
-    category = error.data.get("category", "")
-    messages = {
-        "unknown_keys": _("Kisi-kisi hanya boleh memuat kategori dan komposisi tingkat kesulitan."),
-        "no_categories": _("Kisi-kisi harus memuat minimal satu kategori."),
-        "bad_category": _("Kode kategori tidak valid: %(slug)s.", slug=category),
-        "bad_count": _("Jumlah soal kategori %(slug)s harus minimal 1.", slug=category),
-        "bad_mix": _("Komposisi tingkat kesulitan hanya mengenal easy, medium dan hard."),
-        "bad_share": _("Komposisi tingkat kesulitan harus berupa angka."),
-        "mix_sum": _("Komposisi tingkat kesulitan harus berjumlah 100%."),
-    }
-    return messages.get(error.code, _("Kisi-kisi tidak valid."))
 
 
 def _normalized_blueprint(blueprint: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -325,6 +312,18 @@ def _require_complete_profile(user_id: int) -> None:
         code="incomplete_profile",
         details={item.key: item.label for item in missing},
     )
+
+
+def candidate_application(user: User, application_id: int) -> Application:
+    """One of the candidate's own applications; anybody else's is "not found"."""
+    application = db.session.scalar(
+        db.select(Application).where(
+            Application.id == application_id, Application.user_id == user.id
+        )
+    )
+    if application is None:
+        raise NotFound(_("Lamaran tidak ditemukan."))
+    return application
 
 
 def own_application(user_id: int, activity_id: int) -> Application | None:

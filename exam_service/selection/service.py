@@ -40,7 +40,7 @@ from ..core.formatting import decimal_text
 from ..core.privacy import mask_nik
 from ..exam.models import Attempt, AttemptStatus
 from ..recruitment.models import Activity, Application, ApplicationStatus
-from ..recruitment.service import activity_for_admin
+from ..recruitment.service import activity_for_admin, candidate_application
 from ..scheduling.models import Booking, TestSession
 from . import signals
 from .models import OutcomeReason, ReviewRequest, SelectionMethod, SelectionOutcome, SelectionRule
@@ -513,7 +513,7 @@ def published_result(application: Application) -> PublishedResult | None:
 
 
 def my_result(user: User, application_id: int) -> tuple[Application, PublishedResult | None]:
-    application = _own_application(user, application_id)
+    application = candidate_application(user, application_id)
     return application, published_result(application)
 
 
@@ -522,7 +522,7 @@ def my_result(user: User, application_id: int) -> tuple[Application, PublishedRe
 
 def request_review(user: User, application_id: int, reason: str) -> ReviewRequest:
     """A candidate objects to the automated outcome and asks a person to review it."""
-    application = _own_application(user, application_id)
+    application = candidate_application(user, application_id)
     if published_result(application) is None:
         raise Conflict(
             _("Peninjauan dapat diminta setelah hasil akhir diumumkan."), code="not_published"
@@ -545,7 +545,7 @@ def request_review(user: User, application_id: int, reason: str) -> ReviewReques
 
 
 def my_review(user: User, application_id: int) -> ReviewRequest | None:
-    application = _own_application(user, application_id)
+    application = candidate_application(user, application_id)
     return db.session.scalar(
         db.select(ReviewRequest).where(ReviewRequest.application_id == application.id)
     )
@@ -640,17 +640,3 @@ def announcement(activity_id: int) -> Announcement:
         rule.published_at,
         [AnnouncedCandidate(n, name, nik) for n, (name, nik) in enumerate(people, start=1)],
     )
-
-
-# --- scoping ------------------------------------------------------------------------------
-
-
-def _own_application(user: User, application_id: int) -> Application:
-    application = db.session.scalar(
-        db.select(Application).where(
-            Application.id == application_id, Application.user_id == user.id
-        )
-    )
-    if application is None:
-        raise NotFound(_("Lamaran tidak ditemukan."))
-    return application

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from exam_service.authoring.messages import known_codes, problem_text, problems_text
+from exam_service.core.bank_problems import known_codes, problem_text, problems_text
 from question_bank import Difficulty, Option, Problem, validate_question
 from question_bank import Question as LibraryQuestion
 from question_bank.problems import CODES

@@ -43,11 +43,11 @@ from question_bank import Question as LibraryQuestion
 
 from ...accounts.models import User
 from ...core import audit
+from ...core.bank_problems import problem_text, problems_text
 from ...core.errors import Conflict, Invalid
 from ...core.extensions import db
 from .. import images
 from ..bank import to_library
-from ..messages import problem_text, problems_text
 from ..models import Category, Question, QuestionStatus, QuestionVersion
 from ..service import add_question, ensure_categories, is_category_slug
 

@@ -30,6 +30,16 @@ def _number(data: Data, key: str) -> str:
 
 # fmt: off
 _TEXTS: dict[str, Callable[[Data], str]] = {
+    # --- a blueprint's rules (question_bank/blueprint.py) ---
+    "unknown_keys": lambda d: _(
+        "Kisi-kisi hanya boleh memuat kategori dan komposisi tingkat kesulitan."),
+    "no_categories": lambda d: _("Kisi-kisi harus memuat minimal satu kategori."),
+    "bad_category": lambda d: _("Kode kategori tidak valid: %(slug)s.", slug=d["category"]),
+    "bad_count": lambda d: _(
+        "Jumlah soal kategori %(slug)s harus minimal 1.", slug=d["category"]),
+    "bad_mix": lambda d: _("Komposisi tingkat kesulitan hanya mengenal easy, medium dan hard."),
+    "bad_share": lambda d: _("Komposisi tingkat kesulitan harus berupa angka."),
+    "mix_sum": lambda d: _("Komposisi tingkat kesulitan harus berjumlah 100%."),
     # --- a question's rules (question_bank/model.py) ---
     "category_empty": lambda d: _("Kategori kosong."),
     "category_too_long": lambda d: _(
