@@ -10,7 +10,6 @@ from wtforms import (
     BooleanField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -22,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from question_bank import Difficulty, Option
 
-from ..core.forms import ServiceForm
+from ..core.forms import ServiceForm, SubForm
 from .models import Category, QuestionStatus, QuestionVersion
 from .schemas import MAX_STEM_CHARS
 from .service import QuestionDraft
@@ -42,7 +41,7 @@ STATUS_LABELS = {
 ALL = SelectChoice("", _l("Semua"))
 
 
-class OptionForm(Form):
+class OptionForm(SubForm):
     """One option row; rows left empty are ignored."""
 
     text = StringField(_l("Teks pilihan"), validators=[Length(max=1000)])

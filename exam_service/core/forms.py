@@ -21,8 +21,68 @@ from .clock import parse_wib, to_wib
 from .errors import ServiceError
 
 
+class _WTFormsIndonesian:
+    """WTForms' own messages in Indonesian (WTForms ships no Indonesian catalogue).
+
+    WTForms asks `Meta.get_translations(form)` for an object with gettext/ngettext
+    and passes its English message ids; an id missing here stays as it is.
+    """
+
+    _SINGULAR: Mapping[str, Any] = {
+        "This field is required.": _l("Wajib diisi."),
+        "Invalid input.": _l("Isian tidak valid."),
+        "Invalid email address.": _l("Alamat surel tidak valid."),
+        "Invalid URL.": _l("Alamat URL tidak valid."),
+        "Not a valid choice.": _l("Pilihan tidak valid."),
+        "Invalid Choice: could not coerce.": _l("Pilihan tidak valid."),
+        "'%(value)s' is not a valid choice for this field.": _l("Pilihan tidak valid."),
+        "Not a valid integer value.": _l("Harus bilangan bulat."),
+        "Not a valid decimal value.": _l("Harus angka."),
+        "Not a valid float value.": _l("Harus angka."),
+        "Not a valid date value.": _l("Tanggal tidak valid."),
+        "Not a valid datetime value.": _l("Tanggal dan jam tidak valid."),
+        "Not a valid time value.": _l("Jam tidak valid."),
+        "Number must be at least %(min)s.": _l("Paling kecil %(min)s."),
+        "Number must be at most %(max)s.": _l("Paling besar %(max)s."),
+        "Number must be between %(min)s and %(max)s.": _l("Harus antara %(min)s dan %(max)s."),
+        "Field must be equal to %(other_name)s.": _l("Harus sama dengan %(other_name)s."),
+        "Field must be between %(min)d and %(max)d characters long.": _l(
+            "Harus %(min)d sampai %(max)d karakter."
+        ),
+    }
+    _PLURAL: Mapping[str, Any] = {
+        "Field must be at least %(min)d character long.": _l("Paling sedikit %(min)d karakter."),
+        "Field cannot be longer than %(max)d character.": _l("Paling banyak %(max)d karakter."),
+        "Field must be exactly %(max)d character long.": _l("Harus tepat %(max)d karakter."),
+        "'%(value)s' is not a valid choice for this field.": _l("Pilihan tidak valid."),
+    }
+
+    def gettext(self, message: str) -> str:
+        return str(self._SINGULAR.get(message, message))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found = self._PLURAL.get(singular)
+        return str(found) if found is not None else (singular if n == 1 else plural)
+
+
+_INDONESIAN = _WTFormsIndonesian()
+
+
+class SubForm(Form):
+    """A row inside a page form (a FormField/FieldList entry), in Indonesian too."""
+
+    class Meta:
+        def get_translations(self, form: Form) -> _WTFormsIndonesian:
+            return _INDONESIAN
+
+
 class ServiceForm(FlaskForm):
-    """A FlaskForm that can show a service's refusal on its fields."""
+    """A FlaskForm that can show a service's refusal on its fields, and speaks
+    Indonesian also in WTForms' own messages."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Form) -> _WTFormsIndonesian:
+            return _INDONESIAN
 
     # Service detail keys that this form names differently, e.g. a service's
     # "blueprint" shown on the form's "blueprint_categories".

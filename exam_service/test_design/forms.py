@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, Form, FormField, HiddenField, IntegerField
+from wtforms import FieldList, FormField, HiddenField, IntegerField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from question_bank import Difficulty
 
-from ..core.forms import ServiceForm
+from ..core.forms import ServiceForm, SubForm
 from .coverage import BlueprintCoverage
 
 MIX_FIELDS = {
@@ -20,7 +20,7 @@ MIX_FIELDS = {
 }
 
 
-class CategoryCountForm(Form):
+class CategoryCountForm(SubForm):
     """One category's row: its code (hidden) and how many questions it contributes."""
 
     slug = HiddenField()

@@ -7,10 +7,12 @@ from typing import ClassVar
 
 import pytest
 from flask import Flask, get_flashed_messages
-from wtforms import StringField
+from flask_babel import Babel
+from wtforms import FieldList, FormField, IntegerField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from exam_service.core.errors import Conflict, Invalid
-from exam_service.core.forms import ServiceForm
+from exam_service.core.forms import ServiceForm, SubForm
 
 
 class PlaceForm(ServiceForm):
@@ -51,3 +53,26 @@ def test_what_names_no_field_is_flashed_rather_than_lost(form):
     assert not form.name.errors
     assert not form.place.errors
     assert get_flashed_messages() == ["Kuota habis.", "Sudah terjadwal."]
+
+
+class RowForm(SubForm):
+    count = IntegerField(validators=[InputRequired()])
+
+
+class ContactForm(ServiceForm):
+    email = StringField(validators=[DataRequired(), Email()])
+    name = StringField(validators=[Length(min=3)])
+    rows = FieldList(FormField(RowForm), min_entries=1)
+
+
+def test_wtforms_own_messages_are_indonesian():
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="uji", WTF_CSRF_ENABLED=False)
+    Babel(app, locale_selector=lambda: "id")
+    data = {"email": "", "name": "ab", "rows-0-count": ""}
+    with app.test_request_context("/", method="POST", data=data):
+        form = ContactForm()
+        assert not form.validate()
+        assert form.email.errors == ["Wajib diisi."]
+        assert form.name.errors == ["Paling sedikit 3 karakter."]
+        assert form.rows[0].count.errors == ["Wajib diisi."]
