@@ -36,11 +36,12 @@ control_socket_disable = True
 
 
 class RedactingLogger(glogging.Logger):
-    """gunicorn's logs without secrets in URLs: the activation link carries its
-    single-use token in the path, which the access log's request line, path and
-    Referer, and the debug log's request lines, would otherwise record."""
+    """gunicorn's logs without secrets in URLs: the mailed links (activation,
+    password reset, e-mail change) carry their single-use token in the path, which
+    the access log's request line, path and Referer, and the debug log's request
+    lines, would otherwise record."""
 
-    SECRET_IN_PATH = re.compile(r"(/activate/)[^/?\s\"]+")
+    SECRET_IN_PATH = re.compile(r"(/(?:activate|atur-ulang-sandi|surel/konfirmasi)/)[^/?\s\"]+")
 
     def redact(self, value: object) -> object:
         return self.SECRET_IN_PATH.sub(r"\1[redacted]", value) if isinstance(value, str) else value

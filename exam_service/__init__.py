@@ -22,6 +22,7 @@ from .core.security import init_security
 from .exam import frozen_forms
 from .exam import metrics as exam_metrics
 from .feeds import events as feed_events
+from .notifications import service as notifications
 from .scheduling import service as scheduling
 from .views import register_blueprints, register_template_helpers
 
@@ -86,3 +87,4 @@ def connect_domains() -> None:
     scheduling.connect_signals()  # a booked application's decision is final
     frozen_forms.connect_signals()  # a drawn form freezes the test's shape
     feed_events.connect_signals()  # graded attempts and published results reach the feeds
+    notifications.connect_signals()  # decisions, extra time and results reach the candidate

@@ -12,6 +12,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .accounts.credential_routes import api as credentials_api
+from .accounts.credential_routes import pages as credentials_pages
 from .accounts.models import Role
 from .accounts.routes import api as accounts_api
 from .accounts.routes import pages as accounts_pages
@@ -21,6 +23,7 @@ from .authoring.transfer.routes import api as authoring_transfer_api
 from .authoring.transfer.routes import pages as authoring_transfer_pages
 from .core.clock import format_wib
 from .core.extensions import db, redis_store
+from .exam import service as exam
 from .exam.routes import api as exam_api
 from .exam.routes import pages as exam_pages
 from .feeds.routes import api as feeds_api
@@ -50,12 +53,14 @@ NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
         ("exam.test_page", _l("Ujian")),
         ("accounts.profile_page", _l("Profil")),
         ("accounts.documents_page", _l("Dokumen")),
+        ("credentials.account_page", _l("Akun")),
     ],
     Role.ADMIN: [
         ("recruitment.admin_activities", _l("Kegiatan")),
         ("recruitment.admin_applications", _l("Seleksi administrasi")),
         ("feeds.admin_webhooks", _l("Webhook")),
         ("feeds.admin_api_keys", _l("Kunci API")),
+        ("credentials.account_page", _l("Akun")),
     ],
     Role.AUTHOR: [
         ("authoring.question_list", _l("Bank soal")),
@@ -63,6 +68,7 @@ NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
         ("authoring_transfer.import_page", _l("Impor & ekspor")),
         ("test_design.blueprint_list", _l("Kisi-kisi")),
         ("item_stats.overview", _l("Statistik butir")),
+        ("credentials.account_page", _l("Akun")),
     ],
 }
 
@@ -83,6 +89,8 @@ def dashboard() -> Any:
     """The signed-in user's home: the first page of their role's navigation."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login_page"))
+    if current_user.role == Role.CANDIDATE and exam.has_attempt_in_progress(current_user.id):
+        return redirect(url_for("exam.test_page"))  # back to the running test, at once
     entries = navigation_for(current_user.role)
     if entries:
         return redirect(url_for(entries[0][0]))
@@ -107,6 +115,8 @@ def register_blueprints(app: OpenAPI) -> None:
     app.register_blueprint(main)
     app.register_blueprint(accounts_pages)
     app.register_api(accounts_api)
+    app.register_blueprint(credentials_pages)
+    app.register_api(credentials_api)
     app.register_api(privacy_api)
     app.register_blueprint(recruitment_pages)
     app.register_api(recruitment_api)

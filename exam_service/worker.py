@@ -3,7 +3,8 @@
 Each round first finishes the attempts that are due (the exam's first duty:
 every attempt ends on time, graded exactly once), then publishes the final
 selections that are due and sends webhooks (the feeds' dispatcher, which sends
-on its own threads, so a slow receiver never delays the next round).
+on its own threads, so a slow receiver never delays the next round), then queues
+the reminders of tomorrow's sessions and sends the mails that are due.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from flask import Flask
 
 from .core.database import committed
 from .core.extensions import db
+from .core.mail import deliver_due_mail
 from .exam.worker import FinishingWorker
 from .feeds.dispatcher import ResultsDispatcher
+from .notifications import service as notifications
 
 log = logging.getLogger(__name__)
 
@@ -44,5 +47,7 @@ class Worker:
         with self.app.app_context():
             finished = self.finishing.tick()
             committed(self.results.tick, "results dispatch failed", logger=log)
+            committed(notifications.remind_due_sessions, "reminders failed", logger=log)
             db.session.remove()
+        deliver_due_mail(self.app)
         return finished

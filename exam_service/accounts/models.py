@@ -1,4 +1,4 @@
-"""Accounts: offices, users, login sessions, activation tokens, consents, profiles, documents."""
+"""Accounts: offices, users, login sessions, mailed tokens, consents, profiles, documents."""
 
 from __future__ import annotations
 
@@ -111,10 +111,9 @@ class LoginSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ActivationToken(db.Model):
-    """Single-use, expiring e-mail activation token; only its SHA-256 is stored."""
-
-    __tablename__ = "activation_tokens"
+class MailedToken:
+    """The columns of a single-use, expiring token sent by mail: only its SHA-256 is
+    stored (`service.token_hash`); `service.claim_token` uses it up."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -122,6 +121,26 @@ class ActivationToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ActivationToken(MailedToken, db.Model):
+    """The activation link's token."""
+
+    __tablename__ = "activation_tokens"
+
+
+class PasswordResetToken(MailedToken, db.Model):
+    """The password reset link's token."""
+
+    __tablename__ = "password_reset_tokens"
+
+
+class EmailChangeToken(MailedToken, db.Model):
+    """A requested change of address, confirmed by a link mailed to the new address."""
+
+    __tablename__ = "email_change_tokens"
+
+    new_email: Mapped[str] = mapped_column(String(254))
 
 
 class ConsentRecord(db.Model):

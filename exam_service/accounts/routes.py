@@ -29,7 +29,6 @@ from ..core import uploads
 from ..core.api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
 from ..core.errors import NotFound, ServiceError, error_body
 from ..core.extensions import csrf, limiter
-from ..core.mail import MailUnavailable
 from . import documents, profiles, service
 from .auth import candidate_required
 from .forms import LoginForm, ProfileForm, RegisterForm, ResendForm
@@ -66,7 +65,7 @@ def _submitted_email() -> str:
     return service.normalize_email(email) if isinstance(email, str) else ""
 
 
-def _account_key() -> str:
+def account_key() -> str:
     """The key of the per-account limits (each limit's scope names its action)."""
     return "account:" + _submitted_email()
 
@@ -79,7 +78,7 @@ def _only_accepted(response: Response) -> bool:
     return response.status_code < 400
 
 
-def _action_limit(setting: str, scope: str, **options: Any) -> Any:
+def action_limit(setting: str, scope: str, **options: Any) -> Any:
     """One budget per action and key, whichever door (API or page) asks: a limit
     shared under the action's scope, counted on POST only."""
     return limiter.shared_limit(
@@ -90,23 +89,23 @@ def _action_limit(setting: str, scope: str, **options: Any) -> Any:
 # Brute force is stopped per account (failures only) and per address, in Redis,
 # so the limits hold across workers; the cool-down ends them without a lockout.
 # The per-address limits key on the socket peer (see extensions.limiter).
-login_account_limit = _action_limit(
+login_account_limit = action_limit(
     "LOGIN_RATE_LIMIT",
     "login-account",
-    key_func=_account_key,
+    key_func=account_key,
     deduct_when=_only_failed_logins,
 )
-login_address_limit = _action_limit("LOGIN_ADDRESS_RATE_LIMIT", "login-address")
-register_address_limit = _action_limit("REGISTER_RATE_LIMIT", "register-address")
+login_address_limit = action_limit("LOGIN_ADDRESS_RATE_LIMIT", "login-address")
+register_address_limit = action_limit("REGISTER_RATE_LIMIT", "register-address")
 # Each accepted registration mails the address: limit them per address registered.
-register_account_limit = _action_limit(
+register_account_limit = action_limit(
     "REGISTER_ACCOUNT_RATE_LIMIT",
     "register-account",
-    key_func=_account_key,
+    key_func=account_key,
     deduct_when=_only_accepted,
 )
-resend_address_limit = _action_limit("RESEND_RATE_LIMIT", "resend-address")
-resend_account_limit = _action_limit("RESEND_RATE_LIMIT", "resend-account", key_func=_account_key)
+resend_address_limit = action_limit("RESEND_RATE_LIMIT", "resend-address")
+resend_account_limit = action_limit("RESEND_RATE_LIMIT", "resend-account", key_func=account_key)
 
 
 def _upload_key() -> str:
@@ -274,9 +273,6 @@ def register_page() -> Any:
         service.register_candidate(
             form.email.data, form.password.data, form.full_name.data, form.consent.data
         )
-    except MailUnavailable as e:
-        flash(e.message, "error")
-        return _register_page(form, e.status)
     except ServiceError as e:
         form.show_service_error(e, default_field="password")
         return _register_page(form, e.status)

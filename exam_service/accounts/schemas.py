@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from flask_openapi3 import FileStorage
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from ..core.api import OutModel
 from .models import DocumentKind, Education, Gender
@@ -86,15 +87,25 @@ class RegisterIn(BaseModel):
 
 
 def _with_consent_message(error: Any) -> InitErrorDetails:
+    """The consent's error with the law's message; every other error as it was (its
+    type and context, so the service's Indonesian messages can name the limits)."""
     if error["loc"][:1] == ("consent",):
-        kind, message = "consent_required", consent_required_message()
-    else:
-        kind, message = error["type"], error["msg"]
-    return InitErrorDetails(
-        type=PydanticCustomError(kind, "{reason}", {"reason": message}),
-        loc=error["loc"],
-        input=error["input"],
-    )
+        message = consent_required_message()
+        return InitErrorDetails(
+            type=PydanticCustomError("consent_required", "{reason}", {"reason": message}),
+            loc=error["loc"],
+            input=error["input"],
+        )
+    if error["type"] not in _PYDANTIC_ERROR_TYPES:  # our own, e.g. email_invalid
+        custom = PydanticCustomError(error["type"], "{reason}", {"reason": error["msg"]})
+        return InitErrorDetails(type=custom, loc=error["loc"], input=error["input"])
+    details = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+    if "ctx" in error:
+        details["ctx"] = error["ctx"]
+    return details
+
+
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
 
 
 class ActivateIn(BaseModel):

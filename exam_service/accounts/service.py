@@ -11,17 +11,18 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..core.clock import utcnow
 from ..core.errors import Invalid, ServiceError
 from ..core.extensions import db
-from ..core.mail import MailUnavailable, send_mail
-from .models import ActivationToken, ConsentRecord, LoginSession, Role, User
+from ..core.mail import mail_link, send_mail
+from .models import ActivationToken, ConsentRecord, LoginSession, MailedToken, Role, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,18 @@ class LoginFailed(ServiceError):
     status, code = 401, "invalid_credentials"
 
 
+class InvalidToken(ServiceError):
+    status, code = 400, "invalid_token"
+
+
+Token = TypeVar("Token", bound=MailedToken)
+
+
 def consent_required_message() -> str:
     """Why a registration without `consent: true` is refused (API clients)."""
     return _(
         "Persetujuan pemrosesan data pribadi (UU 27/2022) wajib diberikan: "
-        "kirim consent bernilai true."
+        "kirim `consent` bernilai `true`."
     )
 
 
@@ -84,7 +92,8 @@ def checked_password_hash(password: str) -> str:
     return hash_password(password)
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a mailed token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -169,12 +178,7 @@ def register_candidate(email: str, password: str, full_name: str, consent: bool)
 def resend_activation(email: str) -> None:
     user = db.session.scalar(db.select(User).where(User.email == normalize_email(email)))
     if user is not None and user.activated_at is None and user.disabled_at is None:
-        try:
-            _mail_activation(user)
-        except MailUnavailable:
-            # The answer must not depend on whether the account exists: the failure
-            # is logged (by the mail module), the caller answers as always.
-            return
+        _mail_activation(user)
 
 
 def _mail_activation(user: User) -> None:
@@ -183,11 +187,11 @@ def _mail_activation(user: User) -> None:
     db.session.add(
         ActivationToken(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             expires_at=utcnow() + timedelta(hours=hours),
         )
     )
-    link = current_app.config["BASE_URL"] + url_for("accounts.activate_page", token=token)
+    link = mail_link("accounts.activate_page", token=token)
     send_mail(
         user.email,
         _("Aktivasi akun Seleksi Mitra Statistik"),
@@ -203,7 +207,7 @@ def _mail_activation(user: User) -> None:
 
 
 def _mail_already_registered(user: User) -> None:
-    link = current_app.config["BASE_URL"] + url_for("accounts.login_page")
+    link = mail_link("accounts.login_page")
     send_mail(
         user.email,
         _("Percobaan pendaftaran dengan surel Anda"),
@@ -218,27 +222,35 @@ def _mail_already_registered(user: User) -> None:
 
 def activate(token: str) -> User:
     """Activate the account of a valid token; each token works once."""
-    now = utcnow()
-    row = db.session.scalar(
-        db.select(ActivationToken).where(ActivationToken.token_hash == _token_hash(token))
+    row = claim_token(
+        ActivationToken,
+        token,
+        _("Tautan aktivasi tidak valid, sudah dipakai, atau kedaluwarsa."),
+        _("Tautan aktivasi sudah dipakai."),
     )
-    if row is None or row.used_at is not None or row.expires_at < now:
-        raise ServiceError(
-            _("Tautan aktivasi tidak valid, sudah dipakai, atau kedaluwarsa."),
-            code="invalid_token",
-        )
-    # Conditional update: two clicks racing on one token activate once.
-    claimed = db.session.execute(
-        db.update(ActivationToken)
-        .where(ActivationToken.id == row.id, ActivationToken.used_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
-    if claimed != 1:
-        raise ServiceError(_("Tautan aktivasi sudah dipakai."), code="invalid_token")
     user = db.session.get_one(User, row.user_id)
     if user.activated_at is None:
-        user.activated_at = now
+        user.activated_at = row.used_at
     return user
+
+
+def claim_token(model: type[Token], token: str, invalid: str, used: str) -> Token:
+    """Use up a mailed token: the row of a known, unused, unexpired one, now marked used.
+
+    Raises InvalidToken (400) with `invalid`, or with `used` when a concurrent
+    request took it first: the conditional update lets one of two racing clicks win.
+    """
+    now = utcnow()
+    row = db.session.scalar(db.select(model).where(model.token_hash == token_hash(token)))
+    if row is None or row.used_at is not None or row.expires_at < now:
+        raise InvalidToken(invalid)
+    claimed = db.session.execute(
+        db.update(model).where(model.id == row.id, model.used_at.is_(None)).values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise InvalidToken(used)
+    row.used_at = now
+    return row
 
 
 def authenticate(email: str, password: str) -> User:
@@ -270,10 +282,15 @@ def end_login_session(session_id: str | None) -> None:
 
 def disable_user(user: User) -> None:
     """Disable an account and end every one of its login sessions at once."""
-    now = utcnow()
-    user.disabled_at = now
-    db.session.execute(
-        db.update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=now)
+    user.disabled_at = utcnow()
+    end_logins(user.id)
+
+
+def end_logins(user_id: int, keep: str | None = None) -> None:
+    """Revoke every login session of a user, except `keep` (the one asking)."""
+    query = db.update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
     )
+    if keep:
+        query = query.where(LoginSession.id != keep)
+    db.session.execute(query.values(revoked_at=utcnow()))

@@ -58,6 +58,10 @@ class Config:
     MAX_UPLOAD_BYTES: int = 2 * 1024 * 1024
     MAX_IMAGE_PIXELS: int = 40_000_000
     ACTIVATION_TOKEN_HOURS: int = 48
+    PASSWORD_RESET_TOKEN_MINUTES: int = 60
+    EMAIL_CHANGE_TOKEN_HOURS: int = 24
+    # Tries of one mail before it is given up (pauses double from 30 s up to 1 h).
+    MAIL_MAX_ATTEMPTS: int = 10
     # Days after an activity's final announcement before its applicants' documents
     # may be purged (`flask purge-documents`); UU 27/2022 asks for a bounded retention.
     DOCUMENT_RETENTION_DAYS: int = 90
@@ -68,6 +72,7 @@ class Config:
     # Per address registered: each accepted registration mails that address.
     REGISTER_ACCOUNT_RATE_LIMIT: str = "5 per hour"
     RESEND_RATE_LIMIT: str = "5 per hour"
+    PASSWORD_RESET_RATE_LIMIT: str = "5 per hour"  # noqa: S105 (a rate, not a password)
     UPLOAD_RATE_LIMIT: str = "60 per hour"
     RATELIMIT_ENABLED: bool = True
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For hops).
@@ -130,12 +135,16 @@ _PLAIN_ENV_SETTINGS = (
     "MAX_UPLOAD_BYTES",
     "MAX_IMAGE_PIXELS",
     "ACTIVATION_TOKEN_HOURS",
+    "PASSWORD_RESET_TOKEN_MINUTES",
+    "EMAIL_CHANGE_TOKEN_HOURS",
+    "MAIL_MAX_ATTEMPTS",
     "DOCUMENT_RETENTION_DAYS",
     "LOGIN_RATE_LIMIT",
     "LOGIN_ADDRESS_RATE_LIMIT",
     "REGISTER_RATE_LIMIT",
     "REGISTER_ACCOUNT_RATE_LIMIT",
     "RESEND_RATE_LIMIT",
+    "PASSWORD_RESET_RATE_LIMIT",
     "UPLOAD_RATE_LIMIT",
     "RATELIMIT_ENABLED",
     "PROXY_FIX_HOPS",

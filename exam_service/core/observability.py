@@ -7,7 +7,8 @@ Why each piece exists:
   follow one failed save from the edge to the app.
 - Logs are JSON lines on stderr so that the log collector can index their fields
   without parsing free text. Paths only, never query strings or bodies: those may
-  carry personal data. The activation link's single-use token is redacted.
+  carry personal data. The single-use tokens of mailed links (activation, password reset, e-mail
+  change) are redacted.
 - Metrics answer "is the test running well?" during a session: request latency per
   endpoint, how many attempts are in progress, how many answers are saved per
   second, and how late the finishing worker is (a late worker means candidates'
@@ -47,7 +48,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A client's (or nginx's) id is kept only when it cannot garble a log line.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # The same pattern gunicorn.conf.py redacts from gunicorn's own logs.
-_ACTIVATION_TOKEN = re.compile(r"(/activate/)[^/?\s\"]+")
+_TOKEN_IN_PATH = re.compile(r"(/(?:activate|atur-ulang-sandi|surel/konfirmasi)/)[^/?\s\"]+")
 _LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1"})
 # Anything else becomes "other": a client must not be able to mint label values.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -177,7 +178,7 @@ def _drain_at_exit() -> None:
 
 
 def redact_path(path: str) -> str:
-    return _ACTIVATION_TOKEN.sub(r"\1[redacted]", path)
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
 def _request_id(offered: str | None) -> str:

@@ -239,6 +239,10 @@ def _check_late_entry(booking: Booking, now: datetime) -> None:
         )
 
 
+def has_attempt_in_progress(user_id: int) -> bool:
+    return _attempt_in_progress(user_id) is not None
+
+
 def current_attempt(user_id: int) -> Attempt:
     """The attempt a candidate sees: the one under way, else the latest started one."""
     attempt = _attempt_in_progress(user_id) or db.session.scalar(

@@ -539,6 +539,7 @@ def decide(admin: User, application_id: int, decision: str, reason: str | None) 
         previous=previous.value,
         reason=reason,
     )
+    signals.decided.send(application)
     return application
 
 

@@ -4,7 +4,8 @@ Recruitment sits below scheduling and the test itself, yet two of its rules
 depend on them: a decision is final once the candidate booked a session, and
 the shape of an activity's test is frozen once a form was drawn. Recruitment
 sends a signal before such a change; a receiver that knows better raises the
-refusal (a `ServiceError`), which reaches the caller unchanged. Receivers are
+refusal (a `ServiceError`), which reaches the caller unchanged. After a decision
+it tells whoever listens (`decided`: the candidate's notifications). Receivers are
 connected by the app's composition (`exam_service.create_app`).
 """
 
@@ -19,3 +20,7 @@ deciding = _signals.signal("application-deciding")
 
 # Sender: the `Activity` whose blueprint or question count is about to change.
 form_shape_changing = _signals.signal("activity-form-shape-changing")
+
+# Sender: the `Application` just decided (accepted or rejected), flushed, in the
+# decision's transaction; the notifications tell the candidate.
+decided = _signals.signal("application-decided")

@@ -31,7 +31,6 @@ from ..accounts.models import Profile, Role, User
 from ..accounts.offices import office_of
 from ..core.audit import record
 from ..core.clock import as_utc, format_wib, utcnow
-from ..core.database import after_commit
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.extensions import db
 from ..core.mail import Attachment, send_mail
@@ -417,7 +416,7 @@ def book(user: User, session_id: int, now: datetime | None = None) -> Booking:
     now = now or utcnow()
     session, application = _bookable(user, session_id, now, lock=True)
     booking = _take_seat(application.id, session.id, now)
-    _mail_after_commit(user, booking)
+    _mail_confirmation(user, booking)
     return booking
 
 
@@ -557,9 +556,10 @@ def _has_accepted_application(user_id: int) -> bool:
 # --- the confirmation mail ----------------------------------------------------------
 
 
-def _mail_after_commit(user: User, booking: Booking) -> None:
-    """Compose the mail now (the session cannot be read once committing), send it
-    after the commit: a booking that is rolled back is never announced."""
+def _mail_confirmation(user: User, booking: Booking) -> None:
+    """Queue the confirmation in the booking's transaction (core.mail): a booking
+    that is rolled back is never announced, and a mail server that is down only
+    delays the mail (the booking is on /sesi/saya anyway)."""
     session = booking.session
     activity = session.activity
     place = session.place or _("(tempat akan diumumkan)")
@@ -576,6 +576,13 @@ def _mail_after_commit(user: User, booking: Booking) -> None:
         ends=format_wib(session.ends_at),
         place=place,
     )
+    send_mail(user.email, subject, text, (session_calendar(booking),))
+
+
+def session_calendar(booking: Booking) -> Attachment:
+    """The booked session as an .ics attachment (the confirmation and the reminder)."""
+    session = booking.session
+    activity = session.activity
     calendar = booking_calendar(
         uid=f"booking-{booking.id}@{_mail_host()}",
         starts_at=session.starts_at,
@@ -585,19 +592,8 @@ def _mail_after_commit(user: User, booking: Booking) -> None:
         description=_("Pilihan sesi ini final dan tidak dapat diubah."),
         stamp=booking.created_at,
     )
-    attachment = Attachment(filename="sesi-ujian.ics", content=calendar, mimetype="text/calendar")
-    to = user.email
-    after_commit(lambda: _send_quietly(to, subject, text, attachment))
+    return Attachment(filename="sesi-ujian.ics", content=calendar, mimetype="text/calendar")
 
 
 def _mail_host() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "exam-service"
-
-
-def _send_quietly(to: str, subject: str, text: str, attachment: Attachment) -> None:
-    """The booking is committed whatever happens here: a mail server that is down
-    must not turn it into an error page (the booking is on /sesi/saya anyway)."""
-    try:
-        send_mail(to, subject, text, (attachment,))
-    except Exception as e:  # any mail failure; never the address in the log
-        log.warning("booking confirmation mail not sent: %s", type(e).__name__)

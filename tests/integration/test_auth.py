@@ -218,3 +218,18 @@ def test_disabled_user_loses_the_session(app, make_user, login):
         disable_user(db.session.get(User, user.id))
         db.session.commit()
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_register_with_consent_and_other_fields_wrong_names_each_limit(client):
+    """A missing consent must not blur the other fields' messages (their limits)."""
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "bukan-alamat", "password": "x" * 2000, "consent": "ya"},
+    )
+
+    assert response.status_code == 422
+    details = response.json["error"]["details"]
+    assert details["email"] == "Alamat surel tidak valid."
+    assert details["password"] == "Paling banyak 1.024 karakter."
+    assert details["full_name"] == "Wajib diisi."
+    assert "UU 27/2022" in details["consent"]

@@ -7,13 +7,17 @@ every connection while the receiver is "down". The worker's delivery step (claim
 record) runs every 30 s of simulated time, so an hour takes a few seconds; one round
 dies after claiming (as a killed worker would), leaving its claim to the lease.
 
-Mail has no outbox yet: with the SMTP server down, registering is refused with a clear
-503 and rolled back; resend answers as always, so it reveals no account.
+Mail goes through an outbox table too (core.mail): with the SMTP server down,
+registering succeeds and its mail follows once the server is back; a mail is retried
+with growing pauses, then given up; it is sent once however many deliverers race;
+resend answers as always, so it reveals no account.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -23,11 +27,13 @@ from sqlalchemy import func
 from exam_service.accounts.models import User
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
+from exam_service.core.mail import OutgoingMail, deliver, deliver_due_mail
 from exam_service.feeds import webhooks
 from exam_service.feeds.events import ATTEMPT_GRADED
 from exam_service.feeds.models import OutboxEvent, WebhookAttempt, WebhookDelivery
 from tests.support.factories import build_user
 from tests.support.faults import free_port
+from tests.support.mail import body_text, mails
 
 pytestmark = pytest.mark.slow
 
@@ -110,34 +116,98 @@ REGISTRATION = {
 }
 
 
-def test_mail_server_down_registration_is_a_clear_503_and_leaves_nothing(app, client, monkeypatch):
-    """The activation mail is sent inside the registration (there is no mail outbox
-    yet): with the SMTP server down, registering is refused with a clear 503 and
-    rolled back, so the same registration succeeds once the server is back."""
-    smtp_host, smtp_port = app.config["SMTP_HOST"], app.config["SMTP_PORT"]
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", free_port())  # nothing listens there
-
-    refused = client.post("/api/v1/auth/register", json=REGISTRATION)
-
-    assert refused.status_code == 503, refused.get_data(as_text=True)
-    assert refused.json["error"]["code"] == "mail_unavailable"
-    assert "coba lagi" in refused.json["error"]["message"]
-    with app.app_context():
-        assert db.session.scalar(db.select(func.count()).select_from(User)) == 0
-
-    monkeypatch.setitem(app.config, "SMTP_HOST", smtp_host)
-    monkeypatch.setitem(app.config, "SMTP_PORT", smtp_port)
-    assert client.post("/api/v1/auth/register", json=REGISTRATION).status_code == 201
-
-
-def test_mail_server_down_the_register_page_says_so(app, make_client, monkeypatch):
+def mail_server_down(app, monkeypatch) -> tuple[str, int]:
+    """Point the service at an SMTP port where nothing listens; returns the old setting."""
+    old = app.config["SMTP_HOST"], app.config["SMTP_PORT"]
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())
+    return old
+
+
+def queued_mails(app) -> list[OutgoingMail]:
+    with app.app_context():
+        rows = db.session.scalars(db.select(OutgoingMail).order_by(OutgoingMail.id)).all()
+        db.session.expunge_all()
+    return list(rows)
+
+
+def test_mail_server_down_registration_succeeds_and_the_mail_follows(
+    app, client, outbox, monkeypatch
+):
+    """The activation mail is queued with the account: a mail server that is down
+    delays it, never the registration; the worker sends it once the server is back."""
+    host, port = mail_server_down(app, monkeypatch)
+
+    registered = client.post("/api/v1/auth/register", json=REGISTRATION)
+
+    assert registered.status_code == 201, registered.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(User)) == 1
+    [queued] = queued_mails(app)
+    assert (queued.attempts, queued.sent_at, queued.last_error) == (
+        1,
+        None,
+        "ConnectionRefusedError",
+    )
+    assert list(outbox.glob("*.eml")) == []
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", host)  # back: the file outbox of the tests
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    assert deliver_due_mail(app) == 0, "not due before its pause has passed"
+    assert deliver_due_mail(app, now=utcnow() + timedelta(seconds=31)) == 1
+
+    [mail] = mails(outbox)
+    assert "/activate/" in body_text(mail)
+    [sent] = queued_mails(app)
+    assert sent.sent_at is not None
+    assert sent.message == b"", "a sent mail's body (its token) is not kept"
+
+
+def test_mail_server_down_the_register_page_answers_as_always(app, make_client, monkeypatch):
+    mail_server_down(app, monkeypatch)
     response = make_client().submit_form("/register", {**REGISTRATION, "consent": "y"})
 
-    assert response.status_code == 503
-    assert "Surel tidak dapat dikirim saat ini" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert response.location.endswith("/login")
+
+
+def test_a_mail_is_retried_with_growing_pauses_then_given_up(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 4)
+    mail_server_down(app, monkeypatch)
+    client.post("/api/v1/auth/register", json=REGISTRATION)  # the first try, at once
+
+    start = now = utcnow()
+    tried_at = {1: start}  # attempt number -> simulated time of that try
+    while now < start + timedelta(hours=1):
+        now += timedelta(seconds=10)
+        deliver_due_mail(app, now=now)
+        tried_at.setdefault(queued_mails(app)[0].attempts, now)
+
+    [given_up] = queued_mails(app)
+    assert given_up.attempts == 4
+    assert given_up.given_up_at is not None
+    pauses = [(tried_at[n + 1] - tried_at[n]).total_seconds() for n in (1, 2, 3)]
+    assert pauses == [30, 60, 120]
+
+
+def test_two_deliverers_send_a_mail_once(app, client, outbox, monkeypatch):
+    """The worker and the request that queued a mail (or two workers) race on it."""
+    mail_server_down(app, monkeypatch)
+    client.post("/api/v1/auth/register", json=REGISTRATION)
+    monkeypatch.setitem(app.config, "SMTP_HOST", "")
+    [queued] = queued_mails(app)
+    later = utcnow() + timedelta(minutes=1)
+    barrier = threading.Barrier(8)
+
+    def deliverer() -> bool:
+        barrier.wait()
+        return deliver(app, queued.id, later)
+
+    with ThreadPoolExecutor(8) as pool:
+        sent = list(pool.map(lambda _: deliverer(), range(8)))
+
+    assert sent.count(True) == 1
+    assert len(mails(outbox)) == 1
 
 
 def test_mail_server_down_resend_answers_as_always(app, client, monkeypatch):

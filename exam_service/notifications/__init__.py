@@ -1,0 +1,1 @@
+"""Notices to candidates (home page and mail): decisions, reminders, extra time, results."""
