@@ -18,6 +18,7 @@ from ..core.database import after_commit
 from ..core.errors import ServiceError
 from ..core.observability import ANSWERS_SAVED
 from ..core.path_params import ActivityPath, AttemptPath, SessionPath, id_arg
+from ..scheduling import service as scheduling
 from . import service, supervision
 from .models import Attempt, AttemptStatus
 from .schemas import (
@@ -25,6 +26,7 @@ from .schemas import (
     AnswerOut,
     AnswerPath,
     AttemptOut,
+    AttemptStatusOut,
     ExtensionIn,
     ExtensionOut,
     IntegrityEventIn,
@@ -35,6 +37,7 @@ from .schemas import (
     MonitorOut,
     MonitorRowOut,
     ReceiptOut,
+    StartSessionOut,
 )
 
 api = api_blueprint("exam_api", __name__, "exam")
@@ -71,6 +74,56 @@ def api_start_attempt() -> Response:
 @candidate_required
 def api_get_attempt() -> Response:
     return json_response(_attempt_out(service.current_attempt(current_user.id)))
+
+
+@api.get("/me/attempt/status", responses=responses(200, AttemptStatusOut), security=SESSION_AUTH)
+@candidate_required
+def api_attempt_status() -> Response:
+    """Can the test start now (the booked session, its window), or its deadline while under
+    way: the test page counts down with it and asks again every 30 s."""
+    return json_response(_status_out(service.start_status(current_user.id)))
+
+
+def _status_out(status: service.StartStatus) -> AttemptStatusOut:
+    now = utcnow()
+    attempt, session = status.attempt, status.session
+    finished = status.state == "finished" and attempt is not None
+    message = status.message
+    if status.state == "no_booking":
+        message = _no_booking_text(message)
+    session_out = None
+    if session is not None:
+        session_out = out(
+            StartSessionOut,
+            session,
+            session_id=session.id,
+            activity_name=session.activity.name,
+            late_entry_closes_at=service.late_entry_closes_at(session),
+            duration_seconds=session.activity.test_duration_seconds,
+        )
+    return AttemptStatusOut(
+        state=status.state,  # type: ignore[arg-type]  # one of StartState
+        can_start=status.can_start,
+        message=message,
+        server_time=now,
+        session=session_out,
+        attempt_id=attempt.id if attempt else None,
+        deadline=attempt.deadline if attempt and status.state == "in_progress" else None,
+        remaining_seconds=service.remaining_seconds(attempt, now) if attempt else 0,
+        question_count=len(attempt.items) if finished else None,
+        answered_count=len(service.saved_answers(attempt.id)) if finished else None,
+    )
+
+
+def _no_booking_text(message: str) -> str:
+    """Why there is no booking, in the words of the session choice (latest application)."""
+    choices = scheduling.session_choices(current_user)
+    if not choices:
+        return _(
+            "Anda belum memiliki lamaran. Sesi ujian dapat dipilih setelah lamaran Anda lolos "
+            "seleksi administrasi."
+        )
+    return f"{message} {choices[0].reason or _('Silakan pilih sesi ujian Anda.')}"
 
 
 @api.put(
@@ -116,6 +169,9 @@ def api_integrity_event(body: IntegrityEventIn) -> Response:
 @pages.route("/ujian")
 @candidate_required
 def test_page() -> Any:
+    """The test page; before the start it shows the booked session and counts down to it
+    (from GET /me/attempt/status). The template also serves other tests through
+    `api_base` and `practice` (see exam/test.html)."""
     return render_template("exam/test.html")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +41,58 @@ class AttemptOut(OutModel):
     questions: list[QuestionOut]
     answers: dict[int, str]
     receipt: ReceiptOut | None = None
+
+
+StartState = Literal[
+    "in_progress",
+    "finished",
+    "open",
+    "no_booking",
+    "session_not_started",
+    "late_entry_closed",
+    "session_over",
+]
+
+
+class StartSessionOut(OutModel):
+    """The booked session, as the test page shows it before the start."""
+
+    session_id: int
+    activity_name: str
+    starts_at: datetime
+    ends_at: datetime
+    # The last moment a first start is accepted (`late_entry_closed` after it).
+    late_entry_closes_at: datetime
+    duration_seconds: int
+    place: str | None
+
+
+class AttemptStatusOut(OutModel):
+    """Whether the test can be started now, and what the page shows meanwhile.
+
+    Light enough to be asked every 30 s during the test: the deadline follows an
+    extension. Counting down to `session.starts_at` or `session.late_entry_closes_at`
+    uses `server_time`, never the device's clock.
+    """
+
+    state: StartState = Field(
+        description=(
+            "in_progress (resume with POST /me/attempt), finished (GET /me/attempt has the "
+            "receipt), open (POST /me/attempt starts the test), or why it cannot start: "
+            "no_booking, session_not_started, late_entry_closed, session_over."
+        )
+    )
+    can_start: bool
+    message: str
+    server_time: datetime
+    session: StartSessionOut | None
+    attempt_id: int | None
+    # While in progress.
+    deadline: datetime | None
+    remaining_seconds: int
+    # Once finished: what the end screen shows ("N dari 30 soal terjawab").
+    question_count: int | None
+    answered_count: int | None
 
 
 class AnswerPath(BaseModel):

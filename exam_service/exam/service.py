@@ -357,14 +357,12 @@ def save_answer(
 ) -> SavedAnswer:
     now = now or utcnow()
     attempt_id = _attempt_id_for_answers(user_id)
-    option_index = _option_index(choice)
+    shown = option_index(choice)
     grace_ms = int(_grace().total_seconds() * 1000)
-    check = live.check_answer(attempt_id, position, option_index, seq, live.to_ms(now), grace_ms)
+    check = live.check_answer(attempt_id, position, shown, seq, live.to_ms(now), grace_ms)
     if check.verdict == "missing":
         rebuild_live_state(attempt_id)
-        check = live.check_answer(
-            attempt_id, position, option_index, seq, live.to_ms(now), grace_ms
-        )
+        check = live.check_answer(attempt_id, position, shown, seq, live.to_ms(now), grace_ms)
     deadline = datetime.fromtimestamp(check.deadline_ms / 1000, tz=now.tzinfo)
     if check.verdict == "invalid":
         raise Invalid(
@@ -382,7 +380,8 @@ def save_answer(
     return _store_answer(attempt_id, position, choice, seq, now)
 
 
-def _option_index(choice: str | None) -> int:
+def option_index(choice: str | None) -> int:
+    """The shown option a letter names (-1 for a cleared answer); 422 for anything else."""
     if choice is None:
         return -1
     if len(choice) != 1 or choice not in KEYS:
@@ -653,8 +652,80 @@ def questions_payload(attempt: Attempt) -> list[dict[str, Any]]:
     return payload
 
 
-def record_integrity_event(user_id: int, kind: str, now: datetime | None = None) -> None:
+def check_event_kind(kind: str) -> None:
+    """The kinds of tab and network changes the test page reports; 422 for another."""
     if kind not in INTEGRITY_EVENT_KINDS:
         raise Invalid(_("Jenis kejadian tidak dikenal."), details={"kind": kind})
+
+
+def record_integrity_event(user_id: int, kind: str, now: datetime | None = None) -> None:
+    check_event_kind(kind)
     attempt_id = _attempt_id_for_answers(user_id)
     db.session.add(IntegrityEvent(attempt_id=attempt_id, kind=kind, at=now or utcnow()))
+
+
+# --- before the start: what the test page shows -------------------------------------
+
+
+@dataclass(frozen=True)
+class StartStatus:
+    """Whether `start` would begin (or resume) a test now, and what to show meanwhile.
+
+    `state` is `in_progress`, `finished`, `open` (a first start is possible now) or one
+    of `start`'s refusal codes: `no_booking`, `session_not_started`, `late_entry_closed`,
+    `session_over`. `session` is the booked session the state is about (None while a
+    test is under way or finished: the attempt says everything then).
+    """
+
+    state: str
+    message: str
+    session: TestSession | None = None
+    attempt: Attempt | None = None
+
+    @property
+    def can_start(self) -> bool:
+        return self.state in ("open", "in_progress")
+
+
+def start_status(user_id: int, now: datetime | None = None) -> StartStatus:
+    """What `start` would do now, read-only: the same window rule (`_booking_in_window`,
+    `late_entry_closes_at`), so the page offers "Mulai ujian" exactly when it works."""
+    now = now or utcnow()
+    attempt = _attempt_in_progress(user_id)
+    if attempt is not None:
+        return StartStatus("in_progress", _("Ujian Anda sedang berlangsung."), None, attempt)
+    finished = db.session.scalar(
+        db.select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.FINISHED)
+        .order_by(Attempt.finished_at.desc())
+        .limit(1)
+    )
+    try:
+        booking = _booking_in_window(user_id, now)
+    except Conflict as refusal:
+        if finished is not None and refusal.code != "session_not_started":
+            return StartStatus("finished", _("Ujian Anda sudah selesai."), None, finished)
+        return StartStatus(refusal.code, refusal.message, _session_shown(user_id, now))
+    if finished is not None and finished.booking_id == booking.id:
+        return StartStatus("finished", _("Ujian Anda sudah selesai."), None, finished)
+    closes_at = format_wib(late_entry_closes_at(booking.session))
+    message = _(
+        "Sesi ujian Anda sudah dimulai. Ujian dapat dimulai sampai %(time)s.", time=closes_at
+    )
+    return StartStatus("open", message, booking.session)
+
+
+def _session_shown(user_id: int, now: datetime) -> TestSession | None:
+    """The booked session a refusal is about: the next one, else the latest one begun."""
+    sessions = db.session.scalars(
+        db.select(TestSession)
+        .join(Booking, Booking.session_id == TestSession.id)
+        .join(Application, Application.id == Booking.application_id)
+        .where(Application.user_id == user_id)
+        .order_by(TestSession.starts_at)
+    ).all()
+    # In `_booking_in_window`'s order: a session in its window (late entry closed),
+    # else the next one (not started), else the last one (over).
+    in_window = [s for s in sessions if s.starts_at <= now < s.ends_at]
+    upcoming = [s for s in sessions if s.starts_at > now]
+    return (in_window or upcoming or sessions[-1:] or [None])[0]

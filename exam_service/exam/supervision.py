@@ -26,7 +26,7 @@ from ..recruitment.models import Activity, Application
 from ..recruitment.service import activity_for_admin
 from ..scheduling.models import Booking, TestSession
 from ..scheduling.service import session_for_admin
-from . import live
+from . import live, signals
 from .models import (
     Answer,
     Attempt,
@@ -123,7 +123,9 @@ def _attempt_for_admin(admin: User, attempt_id: int) -> Attempt:
 
 
 def extend(admin: User, attempt_id: int, seconds: int, reason: str) -> Attempt:
-    """Give one candidate more time; the countdown follows at their next save."""
+    """Give one candidate more time. Their open test page learns the new deadline at its
+    next request (a save, or its poll every 30 s); `signals.time_extended` tells the
+    domains above (a mail to the candidate) in the same transaction."""
     reason = reason.strip()
     if not 1 <= seconds <= MAX_EXTENSION_SECONDS:
         raise Invalid(_("Tambahan waktu tidak valid."), details={"seconds": str(seconds)})
@@ -160,6 +162,7 @@ def extend(admin: User, attempt_id: int, seconds: int, reason: str) -> Attempt:
     deadline_ms = live.to_ms(attempt.deadline)
     due_ms = deadline_ms + current_app.config["ANSWER_GRACE_SECONDS"] * 1000
     after_commit(lambda: live.set_deadline(attempt_id, deadline_ms, due_ms))
+    signals.time_extended.send(attempt, seconds=seconds, reason=reason)
     return attempt
 
 

@@ -8,8 +8,19 @@
  *   localStorage), so the server never lets an older write replace a newer one;
  * - the countdown follows the server: deadline - (server_time + time elapsed since that
  *   response, measured with performance.now()). The device's clock is never read for it.
+ * - before the start it shows the booked session and counts down to it with the server's
+ *   clock too (GET status: server_time and starts_at); "Mulai ujian" is enabled only when
+ *   the server says a start is possible, and the countdown asks again when it reaches zero;
+ * - during the test it asks for the deadline every 30 s (data-poll-seconds), and when the
+ *   page becomes visible or comes back online: extra time given by an admin shows up
+ *   within seconds ("Waktu ditambah N menit");
+ * - "Keluar" in the header asks first while a test is under way.
  * Integrity events (tab hidden, offline) are reported for the admin, best effort, after
  * the answers. Plain JavaScript, no build step, no external resources (CSP: 'self').
+ *
+ * The page root (#exam) carries its settings: data-api-base (the attempt API: start, get,
+ * answers/N, submit, events), data-status-api (empty: no before-start screen, e.g. a
+ * practice test), data-poll-seconds, data-logout, data-login.
  */
 (function () {
   "use strict";
@@ -18,7 +29,7 @@
   var T = {
     saved: "Tersimpan",
     saving: "Menyimpan...",
-    offline: "Offline — jawaban disimpan di perangkat dan akan dikirim otomatis",
+    offline: "Tidak terhubung — jawaban disimpan di perangkat dan akan dikirim otomatis",
     busy: "Server sibuk — jawaban disimpan di perangkat dan akan dikirim otomatis",
     closing: "Waktu habis — mengirim jawaban terakhir...",
     loginExpired:
@@ -71,7 +82,25 @@
     loginTitle: "Silakan masuk lagi",
     errorTitle: "Terjadi kesalahan",
     error: "Permintaan tidak dapat diproses. Silakan coba lagi.",
+    openTitle: "Ujian dapat dimulai",
+    countdownStart: "Ujian dapat dimulai dalam",
+    countdownLate: "Batas mulai ujian dalam",
+    days: "{d} hari {time}",
+    whyNotStarted:
+      "Tombol Mulai ujian aktif sendiri saat sesi dimulai. Halaman ini tidak perlu dimuat ulang.",
+    placeToBeAnnounced: "Akan diumumkan",
+    minutes: "{n} menit",
+    extendedMinutes: "Waktu ditambah {n} menit oleh panitia.",
+    extendedSeconds: "Waktu ditambah {n} detik oleh panitia.",
+    extendedMixed: "Waktu ditambah {m} menit {s} detik oleh panitia.",
+    copied: "Tersalin",
+    copyManually: "Tekan lama kode di atas, lalu pilih Salin.",
+    logoutPending:
+      "{count} jawaban belum terkirim. Jawaban itu tetap di perangkat ini dan dikirim saat " +
+      "Anda masuk lagi di perangkat ini.",
+    logoutSending: "Mengirim jawaban yang belum terkirim...",
   };
+  var DAYS = ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"];
 
   var REQUEST_TIMEOUT_MS = 15000;
   var BACKOFF_FIRST_MS = 1000;
@@ -89,8 +118,10 @@
   if (!root) return;
   // The stem, image and options: drawn by question_view.js, shared with the editor's preview.
   var questionCard = root.querySelector(".exam-question");
-  var API = root.getAttribute("data-api");
+  var API = root.getAttribute("data-api-base");
+  var STATUS_API = root.getAttribute("data-status-api") || "";
   var LOGIN_URL = root.getAttribute("data-login");
+  var LOGOUT_URL = root.getAttribute("data-logout") || "";
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var CSRF = csrfMeta ? csrfMeta.getAttribute("content") : "";
 
@@ -134,7 +165,25 @@
     retryAction: null,
     resyncing: false,
     leaving: false, // the page is being unloaded (reload, closed tab)
+    lastPoll: 0, // performance.now() of the last question for the deadline
+    polling: false,
+    logoutConfirmed: false,
   };
+
+  // Before the start: the status from the server and the countdown it drives.
+  var before = {
+    data: null,
+    clock: null, // {target, server, received}: ms, like state.clock
+    loading: false,
+    lastPoll: 0,
+    retryAt: 0,
+  };
+
+  /* How often the page asks the server (deadline during the test, status before it). */
+  function pollMs() {
+    var seconds = Number(root.getAttribute("data-poll-seconds"));
+    return (seconds > 0 ? seconds : 30) * 1000;
+  }
 
   // --- storage: localStorage, or memory when the browser refuses it -------------------
 
@@ -198,9 +247,14 @@
     root.setAttribute("data-requests", String(requestsInFlight));
   }
 
+  /* One request to the attempt API (`path` below data-api-base). */
+  function call(method, path, body) {
+    return request(method, API + path, body);
+  }
+
   /* One request; resolves (never rejects) with {status, data, received}. status 0 means
    * the network failed or the request timed out. */
-  function call(method, path, body) {
+  function request(method, url, body) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller
       ? setTimeout(function () {
@@ -226,7 +280,7 @@
       return { status: status, data: data, received: received };
     };
     countRequest(1);
-    return fetch(API + path, options).then(
+    return fetch(url, options).then(
       function (response) {
         return response.json().then(
           function (data) {
@@ -263,7 +317,28 @@
     var deadline = parseTime(data.deadline);
     var server = parseTime(data.server_time);
     if (isNaN(deadline) || isNaN(server)) return;
+    // A deadline only ever moves later (an extension): a reply that was on its way
+    // before one carries the old deadline and must not take the time back.
+    var previous = state.clock ? state.clock.deadline : null;
+    if (previous !== null) deadline = Math.max(deadline, previous);
     state.clock = { deadline: deadline, server: server, received: result.received };
+    if (previous !== null && deadline - previous >= 1000) noteExtension(deadline - previous);
+  }
+
+  /* An admin gave extra time: say so, and forget the warnings it made untrue. */
+  function noteExtension(ms) {
+    var seconds = Math.round(ms / 1000);
+    var text;
+    if (seconds % 60 === 0) text = fill(T.extendedMinutes, { n: seconds / 60 });
+    else if (seconds < 60) text = fill(T.extendedSeconds, { n: seconds });
+    else text = fill(T.extendedMixed, { m: Math.floor(seconds / 60), s: seconds % 60 });
+    var note = $("exam-extended");
+    note.textContent = text;
+    note.hidden = false;
+    var left = remainingMs();
+    if (left > 60 * 1000) state.warned1 = false;
+    if (left > 300 * 1000) state.warned5 = false;
+    if (!state.warned1 && !state.warned5) $("exam-alert").hidden = true;
   }
 
   function remainingMs() {
@@ -282,6 +357,26 @@
 
   function pad(n) {
     return n < 10 ? "0" + n : String(n);
+  }
+
+  /* A session's time from the server in WIB, to the minute: "Senin, 25-11-2026 10:00 WIB". */
+  function wibDay(iso) {
+    var t = parseTime(iso);
+    if (isNaN(t)) return "-";
+    var d = new Date(t + 7 * 3600 * 1000);
+    return (
+      DAYS[d.getUTCDay()] + ", " + pad(d.getUTCDate()) + "-" + pad(d.getUTCMonth() + 1) + "-" +
+      d.getUTCFullYear() + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " WIB"
+    );
+  }
+
+  /* A countdown: "1:02:03", "02:03", or "2 hari 03:04:05". */
+  function formatCountdown(seconds) {
+    var days = Math.floor(seconds / 86400);
+    if (!days) return formatDuration(seconds);
+    var rest = seconds % 86400;
+    var time = pad(Math.floor(rest / 3600)) + ":" + formatDuration(rest % 3600);
+    return fill(T.days, { d: days, time: time });
   }
 
   /* An ISO time from the server shown in WIB (UTC+7, no daylight saving). */
@@ -574,20 +669,123 @@
     show("exam-loading");
     call("GET", "").then(function (result) {
       if (result.status === 200 && result.data) return applyAttempt(result.data, result);
-      if (result.status === 404) return show("exam-intro");
+      if (result.status === 404) return STATUS_API ? loadStatus() : show("exam-intro");
       showProblem(result, boot);
     });
   }
+
+  // Refusals of a start that the before-start screen explains itself.
+  var BEFORE_CODES = ["no_booking", "session_not_started", "late_entry_closed", "session_over"];
 
   function start() {
     var button = $("exam-start");
     button.disabled = true;
     show("exam-loading");
     call("POST", "").then(function (result) {
-      button.disabled = false;
       if (result.status === 200 && result.data) return applyAttempt(result.data, result);
+      if (STATUS_API && BEFORE_CODES.indexOf(errorCode(result)) >= 0) return loadStatus();
+      button.disabled = false;
       showProblem(result, start);
     });
+  }
+
+  // --- before the start: the booked session and the countdown to it ----------------------
+
+  /* Ask the server whether the test can start (first load, at zero, every 30 s). */
+  function loadStatus() {
+    if (before.loading) return;
+    before.loading = true;
+    before.lastPoll = performance.now();
+    request("GET", STATUS_API).then(function (result) {
+      before.loading = false;
+      if (result.status === 200 && result.data) return showBefore(result.data, result);
+      // Keep what is shown while the network is away: the next poll asks again.
+      if (result.status === 0 && before.data) return;
+      showProblem(result, boot);
+    });
+  }
+
+  var BEFORE_TITLES = {
+    open: T.openTitle,
+    session_not_started: T.notStartedTitle,
+    late_entry_closed: T.lateEntryTitle,
+    session_over: T.sessionOverTitle,
+    no_booking: T.noBookingTitle,
+  };
+
+  function showBefore(data, result) {
+    if (state.attemptId !== null) return;
+    // Started meanwhile (another tab or device), or finished: the attempt says the rest.
+    if (data.state === "in_progress" || data.state === "finished") return boot();
+    var first = before.data === null || $("exam-intro").hidden;
+    before.data = data;
+    var session = data.session;
+    var target = null;
+    if (session && data.state === "session_not_started") target = session.starts_at;
+    if (session && data.state === "open") target = session.late_entry_closes_at;
+    var server = parseTime(data.server_time);
+    before.clock =
+      target && !isNaN(server)
+        ? { target: parseTime(target), server: server, received: result.received }
+        : null;
+    root.setAttribute("data-start-state", data.state);
+
+    $("exam-intro-title").textContent = BEFORE_TITLES[data.state] || T.errorTitle;
+    var message = $("exam-before-message");
+    message.textContent = data.message;
+    // Not started yet: the title and the countdown say it already.
+    message.hidden = !data.message || data.state === "session_not_started";
+    $("exam-countdown").hidden = !before.clock;
+    $("exam-countdown-label").textContent =
+      data.state === "open" ? T.countdownLate : T.countdownStart;
+    $("exam-countdown").classList.toggle("open", data.state === "open");
+    $("exam-session").hidden = !session;
+    if (session) {
+      $("exam-session-activity").textContent = session.activity_name;
+      $("exam-session-starts").textContent = wibDay(session.starts_at);
+      $("exam-session-late").textContent = wibDay(session.late_entry_closes_at);
+      $("exam-session-duration").textContent = fill(T.minutes, {
+        n: String(Math.round(session.duration_seconds / 6) / 10).replace(".", ","),
+      });
+      $("exam-session-place").textContent = session.place || T.placeToBeAnnounced;
+    }
+    var button = $("exam-start");
+    var waiting = data.state === "session_not_started" || data.state === "open";
+    button.hidden = !waiting;
+    button.disabled = !data.can_start;
+    $("exam-book").hidden = data.state !== "no_booking";
+    // Nothing to start here (closed, over, no booking): the way back, not the rules.
+    $("exam-home").hidden = waiting;
+    $("exam-rules").hidden = !waiting;
+    var why = $("exam-start-why");
+    why.textContent = data.state === "session_not_started" ? T.whyNotStarted : "";
+    why.hidden = !why.textContent;
+    if (first) show("exam-intro");
+    tickBefore();
+  }
+
+  function tickBefore() {
+    if (!before.clock || $("exam-intro").hidden) return;
+    var c = before.clock;
+    var ms = c.target - (c.server + (performance.now() - c.received));
+    var seconds = Math.max(0, Math.ceil(ms / 1000));
+    var timer = $("exam-countdown-time");
+    var text = formatCountdown(seconds);
+    if (timer.textContent !== text) timer.textContent = text;
+    timer.setAttribute("data-seconds", String(seconds));
+    // At zero the server decides (it may be a moment behind): ask, and again shortly.
+    if (ms <= 0 && performance.now() >= before.retryAt) {
+      before.retryAt = performance.now() + 2000;
+      loadStatus();
+    }
+  }
+
+  /* While waiting for the session (or for late entry to close), ask now and then: an
+   * admin may have moved the session, and a phone asleep stops performance.now(). */
+  function pollBefore() {
+    if (!STATUS_API || !before.data || $("exam-intro").hidden) return;
+    var waiting = before.data.state === "session_not_started" || before.data.state === "open";
+    if (waiting && performance.now() - before.lastPoll >= pollMs()) loadStatus();
   }
 
   /* The server's view of the attempt (start, resume, resync): it wins over the page's,
@@ -616,6 +814,7 @@
       state.acked[position] = newer[position];
     });
     anchor(data, result);
+    state.lastPoll = result.received;
     if (first) openTest(data);
     if (remainingMs() <= 0) return endTest("time");
     if (state.ended && !state.finalShown && remainingMs() > 5000) reopen();
@@ -730,6 +929,8 @@
     $("exam-end-text").textContent = state.questions.length
       ? fill(T.endSaved, { count: answered, total: state.questions.length })
       : "";
+    // Opened after the end (a reload): the page knows no questions; the server counts.
+    if (!state.questions.length && STATUS_API) showCountFromServer(data.attempt_id);
     renderLost();
     if (receipt) {
       $("exam-receipt-time").textContent = wib(receipt.finished_at);
@@ -742,6 +943,52 @@
     $("exam-end-title").focus();
   }
 
+  function showCountFromServer(attemptId) {
+    request("GET", STATUS_API).then(function (result) {
+      var data = result.data;
+      if (result.status !== 200 || !data || data.attempt_id !== attemptId) return;
+      if (data.answered_count === null || !data.question_count) return;
+      $("exam-end-text").textContent = fill(T.endSaved, {
+        count: data.answered_count,
+        total: data.question_count,
+      });
+    });
+  }
+
+  /* "Salin kode": the clipboard API where the page is a secure context, else the old way
+   * (select the code, execCommand), else the code stays selected for a long press. */
+  function copyReceipt() {
+    var code = $("exam-receipt-hash");
+    var text = code.textContent;
+    var note = $("exam-receipt-copied");
+    var done = function (copied) {
+      note.textContent = copied ? T.copied : T.copyManually;
+      note.classList.toggle("manual", !copied);
+      note.hidden = false;
+    };
+    var fallback = function () {
+      var range = document.createRange();
+      range.selectNodeContents(code);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      var copied = false;
+      try {
+        copied = document.execCommand("copy");
+      } catch (e) {
+        copied = false;
+      }
+      done(copied);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        done(true);
+      }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
   function answeredOnServer() {
     return Object.keys(state.acked).filter(function (p) {
       return state.acked[p];
@@ -752,11 +999,78 @@
   function resync() {
     if (!state.attemptId || state.finalShown || state.resyncing) return;
     state.resyncing = true;
+    state.lastPoll = performance.now();
     var since = state.acks;
     call("GET", "").then(function (result) {
       state.resyncing = false;
       if (result.status === 200 && result.data) applyAttempt(result.data, result, since);
       else if (result.status === 401) block("login");
+    });
+  }
+
+  /* Every 30 s during the test: only the deadline (GET status, light), so an extension
+   * reaches the page within seconds. Without a status API, the whole attempt. */
+  function pollDeadline() {
+    if (state.status !== "in_progress" || state.ended || state.polling || state.blocked) return;
+    if (performance.now() - state.lastPoll < pollMs()) return;
+    state.lastPoll = performance.now();
+    if (!STATUS_API) return resync();
+    state.polling = true;
+    request("GET", STATUS_API).then(function (result) {
+      state.polling = false;
+      var data = result.data;
+      if (result.status === 401) return block("login");
+      if (result.status !== 200 || !data) return;
+      if (data.state !== "in_progress" || data.attempt_id !== state.attemptId) return resync();
+      anchor(data, result);
+      tick();
+    });
+  }
+
+  // --- "Keluar" during the test ----------------------------------------------------------
+
+  function logoutForm() {
+    var forms = document.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (LOGOUT_URL && forms[i].getAttribute("action") === LOGOUT_URL) return forms[i];
+    }
+    return null;
+  }
+
+  function askBeforeLogout(event) {
+    if (state.logoutConfirmed || state.status !== "in_progress" || state.ended) return;
+    event.preventDefault();
+    var dialog = $("exam-logout");
+    var pending = pendingCount();
+    $("exam-logout-pending").textContent = pending ? fill(T.logoutPending, { count: pending }) : "";
+    $("exam-logout-pending").hidden = !pending;
+    $("exam-logout-yes").disabled = false;
+    if (typeof dialog.showModal === "function") {
+      if (!dialog.open) dialog.showModal();
+    } else {
+      dialog.setAttribute("open", "");
+    }
+    $("exam-logout-no").focus();
+  }
+
+  function closeLogout() {
+    var dialog = $("exam-logout");
+    if (typeof dialog.close === "function" && dialog.open) dialog.close();
+    else dialog.removeAttribute("open");
+  }
+
+  function confirmLogout() {
+    var form = logoutForm();
+    if (!form) return closeLogout();
+    $("exam-logout-yes").disabled = true;
+    if (pendingCount()) {
+      $("exam-logout-pending").textContent = T.logoutSending;
+      $("exam-logout-pending").hidden = false;
+    }
+    // A last try for what is queued; whatever stays is kept on the device.
+    waitForQueue(pendingCount() ? 5000 : 0).then(function () {
+      state.logoutConfirmed = true;
+      form.submit();
     });
   }
 
@@ -974,6 +1288,10 @@
   });
   $("exam-confirm-yes").addEventListener("click", submit);
   $("exam-start").addEventListener("click", start);
+  $("exam-receipt-copy").addEventListener("click", copyReceipt);
+  $("exam-logout-no").addEventListener("click", closeLogout);
+  $("exam-logout-yes").addEventListener("click", confirmLogout);
+  if (logoutForm()) logoutForm().addEventListener("submit", askBeforeLogout);
   $("exam-retry").addEventListener("click", function () {
     if (state.retryAction) state.retryAction();
   });
@@ -981,6 +1299,7 @@
   window.addEventListener("online", function () {
     renderStatus();
     if (!$("exam-message").hidden && state.retryAction) return state.retryAction();
+    if (STATUS_API && !$("exam-intro").hidden) return loadStatus();
     recordEvent("online");
     state.backoffMs = 0;
     flush();
@@ -999,6 +1318,7 @@
     state.leaving = false;
   });
   document.addEventListener("visibilitychange", function () {
+    if (STATUS_API && !document.hidden && !$("exam-intro").hidden) return loadStatus();
     if (state.status !== "in_progress" || state.ended || state.leaving) return;
     if (document.hidden) {
       recordEvent("hidden");
@@ -1008,7 +1328,12 @@
     }
   });
 
-  setInterval(tick, 500);
+  setInterval(function () {
+    tick();
+    tickBefore();
+    pollDeadline();
+    pollBefore();
+  }, 500);
   setInterval(function () {
     if (state.status === "in_progress" && performance.now() - state.lastContact > RESYNC_IDLE_MS) {
       resync();

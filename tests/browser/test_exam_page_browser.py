@@ -239,7 +239,7 @@ def test_answers_given_offline_reach_the_server(app, page, exam_activity, book_c
 
     page.context.set_offline(True)
     expect(page.locator("#exam-status")).to_have_text(
-        "Offline — jawaban disimpan di perangkat dan akan dikirim otomatis"
+        "Tidak terhubung — jawaban disimpan di perangkat dan akan dikirim otomatis"
     )
     choose(page, 2, "B")
     choose(page, 3, "C")
@@ -331,10 +331,12 @@ def test_an_expired_login_keeps_the_queue(app, page, exam_activity, book_candida
     log_in(page, booked.email)
     start_test(page)
     attempt_id = attempt_of(app, booked.user.id).id
-    # Logging out in another tab ends the login session on the server.
+    # Logging out in another tab ends the login session on the server (the test page
+    # asks first while the test is under way).
     other_tab = page.context.new_page()
-    other_tab.goto("/beranda")
+    other_tab.goto("/ujian")
     other_tab.get_by_role("button", name="Keluar").click()
+    other_tab.get_by_role("button", name="Ya, keluar").click()
     # Left open: closing a tab right after a navigation can hang Chromium's
     # shutdown of it; the context closes every tab at teardown anyway.
     other_tab.wait_for_url("**/login")
@@ -364,12 +366,11 @@ def test_a_session_that_has_not_started(app, page, exam_activity, book_candidate
     with app.app_context():
         starts_at = db.session.get_one(TestSession, booked.session_id).starts_at
     log_in(page, booked.email)
-    page.get_by_role("button", name="Mulai ujian").click()
-    expect(page.locator("#exam-message-title")).to_have_text("Sesi ujian belum dimulai")
-    # In WIB like every time on the site, to the second ("25-11-2026 10:00:00 WIB").
-    expect(page.locator("#exam-message-text")).to_contain_text(format_wib(starts_at)[:-4])
-    page.get_by_role("button", name="Coba lagi").click()
-    expect(page.locator("#exam-message-title")).to_have_text("Sesi ujian belum dimulai")
+    # Said before any tap, and "Mulai ujian" stays disabled until the session starts.
+    expect(page.locator("#exam-intro-title")).to_have_text("Sesi ujian belum dimulai")
+    # In WIB like every time on the site ("Rabu, 25-11-2026 10:00 WIB").
+    expect(page.locator("#exam-session-starts")).to_contain_text(format_wib(starts_at))
+    expect(page.get_by_role("button", name="Mulai ujian")).to_be_disabled()
     with app.app_context():
         started = db.select(Attempt).where(Attempt.user_id == booked.user.id)
         assert db.session.scalar(started) is None
@@ -379,10 +380,9 @@ def test_a_first_start_after_late_entry_says_so(app, page, exam_activity, book_c
     late_entry = app.config["LATE_ENTRY_SECONDS"]
     booked = book_candidate(exam_activity(), starts_in=-timedelta(seconds=late_entry + 60))
     log_in(page, booked.email)
-    page.get_by_role("button", name="Mulai ujian").click()
-    expect(page.locator("#exam-message-title")).to_have_text("Batas waktu masuk sudah lewat")
-    expect(page.locator("#exam-message-text")).to_contain_text("Hubungi panitia")
-    expect(page.locator("#exam-retry")).to_be_hidden()
+    expect(page.locator("#exam-intro-title")).to_have_text("Batas waktu masuk sudah lewat")
+    expect(page.locator("#exam-before-message")).to_contain_text("Hubungi panitia")
+    expect(page.locator("#exam-start")).to_be_hidden()
     with app.app_context():
         started = db.select(Attempt).where(Attempt.user_id == booked.user.id)
         assert db.session.scalar(started) is None
