@@ -34,11 +34,16 @@ from ..core.database import after_commit, after_rollback
 from ..core.extensions import db
 from ..core.uploads import (
     EXTENSIONS,
+    HEIC,
     IMAGE,
     IMAGE_OR_PDF,
+    JPEG,
+    PDF,
+    PNG,
     TYPE_NAMES,
     CleanFile,
     UnsupportedFile,
+    accepted_types,
     read_limited,
     sanitize,
     write_atomically,
@@ -59,6 +64,8 @@ ALLOWED_TYPES: dict[DocumentKind, tuple[str, ...]] = {
     DocumentKind.APPLICATION_LETTER: IMAGE_OR_PDF,  # hand-written: photographed or scanned
 }
 _STORAGE_NAME = re.compile(r"[0-9a-f]{32}")
+# The order in which types are named to people: the photo formats first.
+_TYPE_ORDER = (JPEG, PNG, HEIC, PDF)
 
 
 def allowed_types(kind: DocumentKind) -> tuple[str, ...]:
@@ -66,13 +73,17 @@ def allowed_types(kind: DocumentKind) -> tuple[str, ...]:
 
 
 def accept_attribute(kind: DocumentKind) -> str:
-    """For <input type="file" accept=...>: the kind's content types."""
-    return ",".join(allowed_types(kind))
+    """For <input type="file" accept=...>: any picture (so that phones offer the
+    camera and the gallery; the page turns pictures the server does not take into
+    JPEG before sending them), and PDF where the kind takes it."""
+    return "image/*,application/pdf" if PDF in allowed_types(kind) else "image/*"
 
 
 def allowed_types_text(kind: DocumentKind) -> str:
-    """The kind's types for people, in Indonesian: "JPEG atau PNG", "JPEG, PNG, atau PDF"."""
-    names = [TYPE_NAMES[content_type] for content_type in allowed_types(kind)]
+    """The kind's types for people, in Indonesian: "JPEG, PNG, atau HEIC",
+    "JPEG, PNG, HEIC, atau PDF" (HEIC where the server can convert it)."""
+    accepted = accepted_types(allowed_types(kind))
+    names = [TYPE_NAMES[content_type] for content_type in _TYPE_ORDER if content_type in accepted]
     if len(names) == 1:
         return names[0]
     head = ", ".join(names[:-1]) + ("," if len(names) > 2 else "")

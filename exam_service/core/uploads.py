@@ -8,6 +8,13 @@ restricted to JPEG and PNG, under a pixel cap (decompression bombs), and
 re-encoded from their pixels, so EXIF (GPS position), comments and anything
 appended to the image (an HTML or script polyglot) are gone.
 
+HEIC/HEIF photos (iPhones and some Android cameras) are taken wherever JPEG is,
+when pillow-heif is installed: opened by its decoder only, under the same pixel
+cap, turned upright and re-encoded as JPEG on the same path, so what is stored
+is always a JPEG. Without pillow-heif they are refused with a message that says
+how to send a JPEG instead. (The documents page shrinks big photos in the
+browser before sending them; this module still judges whatever arrives.)
+
 PDFs get the same treatment: they must open with pypdf and not be encrypted,
 and are rewritten from their pages only. The new file has none of the original
 document catalog (its /OpenAction, /AA, /Names with /JavaScript and
@@ -42,12 +49,27 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 from .errors import ServiceError
 
+try:  # HEIC support is optional: pillow-heif ships libheif in its wheels.
+    import pillow_heif
+except ImportError:  # pragma: no cover - depends on the installation
+    pillow_heif = None
+else:
+    # Only the primary picture is ever read: no thumbnails, depth or auxiliary images.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
 log = logging.getLogger(__name__)
 
-JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
+JPEG, PNG, PDF, HEIC = "image/jpeg", "image/png", "application/pdf", "image/heic"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
-TYPE_NAMES = {JPEG: "JPEG", PNG: "PNG", PDF: "PDF"}
-PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG"}
+TYPE_NAMES = {JPEG: "JPEG", PNG: "PNG", PDF: "PDF", HEIC: "HEIC"}
+PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", HEIC: "HEIF"}
+# Types that are accepted where another one is, and stored as that one.
+CONVERTED_TO = {HEIC: JPEG}
+HEIC_SUPPORTED = pillow_heif is not None
+# The ISO-BMFF brands of HEIF images coded with HEVC (not AVIF): the major brand, or a
+# compatible brand beside the general "mif1"/"msf1" ones.
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
+_HEIF_GENERAL_BRANDS = frozenset({b"mif1", b"msf1"})
 SAVE_OPTIONS: dict[str, dict] = {
     "JPEG": {"quality": 85, "optimize": True},
     "PNG": {"optimize": True},
@@ -94,17 +116,31 @@ def read_limited(stream: IO[bytes]) -> bytes:
     return data
 
 
+def accepted_types(allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """What a caller that stores `allowed` takes in: HEIC too where JPEG is (when supported)."""
+    extra = tuple(
+        source
+        for source, target in CONVERTED_TO.items()
+        if target in allowed and source not in allowed and (source != HEIC or HEIC_SUPPORTED)
+    )
+    return allowed + extra
+
+
 def sanitize(
     data: bytes, allowed: tuple[str, ...], refusal: Callable[[], UnsupportedFile]
 ) -> CleanFile:
     """Check what the bytes really are and that it is one of the `allowed` content
     types (else `refusal()`, the caller's message); images come back re-encoded
-    without metadata, PDFs rewritten without active content.
+    without metadata, PDFs rewritten without active content. A HEIC photo comes
+    back as a JPEG where JPEG is allowed.
     """
     if not data:
         raise InvalidFile(_("Berkas kosong."), code="empty_file")
-    guessed = filetype.guess(data)
-    content_type = guessed.mime if guessed else None
+    content_type = _sniffed_type(data)
+    if content_type == HEIC and JPEG in allowed:
+        if not HEIC_SUPPORTED:
+            raise _heic_unsupported()
+        return _reencoded_image(data, HEIC, JPEG)
     # Before any parser runs: a type the caller does not take is refused unread.
     if content_type not in allowed:
         raise refusal()
@@ -112,13 +148,47 @@ def sanitize(
         if not data.startswith(b"%PDF-"):
             raise refusal()
         return _cleaned_pdf(data)
-    return _reencoded_image(data, content_type)
+    return _reencoded_image(data, content_type, content_type)
 
 
-def _reencoded_image(data: bytes, content_type: str) -> CleanFile:
-    pillow_format = PILLOW_FORMATS[content_type]
+def _sniffed_type(data: bytes) -> str | None:
+    """The content type the bytes say, by their magic bytes only."""
+    if _is_heic(data):
+        return HEIC
+    guessed = filetype.guess(data)
+    return guessed.mime if guessed else None
+
+
+def _is_heic(data: bytes) -> bool:
+    """An ISO-BMFF file whose `ftyp` box names a HEVC-coded HEIF brand."""
+    if data[4:8] != b"ftyp":
+        return False
+    size = int.from_bytes(data[:4], "big")
+    if size < 16 or size > min(len(data), 4096) or size % 4:
+        return False
+    major = data[8:12]
+    compatible = {data[i : i + 4] for i in range(16, size, 4)}
+    if major in _HEIC_BRANDS:
+        return True
+    return major in _HEIF_GENERAL_BRANDS and bool(compatible & _HEIC_BRANDS)
+
+
+def _heic_unsupported() -> UnsupportedFile:
+    return UnsupportedFile(
+        _(
+            "Foto HEIC belum dapat diterima. Kirim foto sebagai JPEG: di iPhone pilih "
+            'Pengaturan > Kamera > Format > "Paling Kompatibel", atau ambil tangkapan layar '
+            "foto tersebut, lalu unggah lagi."
+        ),
+        code="heic_unsupported",
+    )
+
+
+def _reencoded_image(data: bytes, content_type: str, stored_type: str) -> CleanFile:
+    """Open `data` as `content_type` only and re-encode its pixels as `stored_type`."""
+    pillow_format = PILLOW_FORMATS[stored_type]
     try:
-        with Image.open(io.BytesIO(data), formats=(pillow_format,)) as image:
+        with Image.open(io.BytesIO(data), formats=(PILLOW_FORMATS[content_type],)) as image:
             _check_pixels(image.width * image.height)
             image.load()
             clean = _without_metadata(ImageOps.exif_transpose(image), pillow_format)
@@ -132,7 +202,7 @@ def _reencoded_image(data: bytes, content_type: str) -> CleanFile:
         # Hostile input can make a decoder fail in many ways (OSError, SyntaxError,
         # ValueError, struct.error...): every one of them means "not a usable image".
         raise InvalidFile(_("Gambar rusak atau tidak dapat dibuka.")) from None
-    return CleanFile(out.getvalue(), content_type)
+    return CleanFile(out.getvalue(), stored_type)
 
 
 def _check_pixels(pixels: int) -> None:

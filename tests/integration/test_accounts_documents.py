@@ -11,6 +11,7 @@ from PIL import Image
 
 from exam_service.accounts.documents import document_file, store_document
 from exam_service.accounts.models import Document, DocumentKind, Role
+from exam_service.core import uploads
 from exam_service.core.extensions import db
 from tests.support.accounts import (
     jpeg_bytes,
@@ -23,6 +24,9 @@ from tests.support.clients import csrf_from
 
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="9"/></svg>'
+# How the page and the 415 message name the picture types (HEIC where pillow-heif is installed).
+IMAGE_TYPES_TEXT = "JPEG, PNG, atau HEIC" if uploads.HEIC_SUPPORTED else "JPEG atau PNG"
+IMAGE_OR_PDF_TEXT = "JPEG, PNG, HEIC, atau PDF" if uploads.HEIC_SUPPORTED else "JPEG, PNG, atau PDF"
 
 
 @pytest.fixture
@@ -334,7 +338,7 @@ def test_documents_page_upload_and_download(app, candidate):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count('enctype="multipart/form-data"') == len(DocumentKind)
-    assert 'accept="image/jpeg,image/png,application/pdf"' in html
+    assert 'accept="image/*,application/pdf"' in html
     assert "Surat lamaran tulisan tangan" in html
 
     response = post_page(candidate, "diploma", pdf_bytes(), "ijazah.pdf")
@@ -582,7 +586,7 @@ def test_pdf_is_refused_where_an_image_is_required(app, candidate, folder, kind)
     assert response.status_code == 415, response.json
     assert response.json["error"]["code"] == "unsupported_file_type"
     message = response.json["error"]["message"]
-    assert "JPEG atau PNG" in message
+    assert IMAGE_TYPES_TEXT in message
     assert "PDF" not in message
     assert stored_row(app, kind) is None
     assert files_in(folder) == before
@@ -616,17 +620,168 @@ def test_documents_page_says_per_kind_what_it_accepts(app, candidate):
         end = html.find("</section>", start)
         return html[start:end]
 
+    # Any picture (phones then offer the camera; the page turns other pictures into
+    # JPEG before sending), and PDF where the kind takes it.
     for kind in ("photo", "phone_spec"):
-        assert 'accept="image/jpeg,image/png"' in section(kind), kind
-        assert "JPEG atau PNG" in section(kind), kind
+        assert 'accept="image/*"' in section(kind), kind
+        assert IMAGE_TYPES_TEXT in section(kind), kind
     for kind in ("ktp", "diploma", "cv", "application_letter"):
-        assert 'accept="image/jpeg,image/png,application/pdf"' in section(kind), kind
-        assert "JPEG, PNG, atau PDF" in section(kind), kind
+        assert 'accept="image/*,application/pdf"' in section(kind), kind
+        assert IMAGE_OR_PDF_TEXT in section(kind), kind
 
     response = post_page(candidate, "photo", pdf_bytes(), "foto.pdf")
     assert response.status_code == 415
     refused = response.get_data(as_text=True)
     start = refused.index('id="dokumen-photo"')
-    assert "JPEG atau PNG" in refused[start : refused.find("</section>", start)]
+    assert IMAGE_TYPES_TEXT in refused[start : refused.find("</section>", start)]
     assert 'role="alert"' in refused[start : refused.find("</section>", start)]
     assert stored_row(app, "photo") is None
+
+
+# --- issue 16: photos from a phone (HEIC) and the documents page on a phone -----------
+
+
+def heic_bytes(size: tuple[int, int] = (80, 40), exif: Image.Exif | None = None) -> bytes:
+    """An invented HEIC photo, encoded by pillow-heif (skips the test without it)."""
+    pytest.importorskip("pillow_heif")  # its opener and saver: registered by core.uploads
+    image = Image.new("RGB", size, (30, 120, 200))
+    image.paste((220, 40, 40), (0, 0, size[0] // 2, size[1] // 2))  # a red corner, top left
+    out = io.BytesIO()
+    options = {"exif": exif.tobytes()} if exif is not None else {}
+    image.save(out, format="HEIF", quality=60, **options)
+    return out.getvalue()
+
+
+def test_heic_from_an_iphone_is_stored_as_an_upright_jpeg_without_exif(app, candidate, folder):
+    exif = exif_with_location()
+    exif[0x0112] = 6  # Orientation: the camera was held upright, the sensor saw it sideways
+    original = heic_bytes((80, 40), exif)
+    assert original[4:12] == b"ftypheic"  # really a HEIC file
+    response = upload(candidate, "photo", original, "IMG_0001.HEIC")
+    assert response.status_code == 200, response.json
+    assert response.json["content_type"] == "image/jpeg"
+
+    row = stored_row(app, "photo")
+    assert row.content_type == "image/jpeg"
+    data = stored_bytes(folder, row)
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "JPEG"
+        assert image.size == (40, 80)  # turned upright
+        assert not image.getexif()
+    assert b"Exif" not in data
+    assert b"Pabrikan" not in data
+    download = candidate.get("/dokumen/photo/unduh")
+    assert download.headers["Content-Disposition"] == "attachment; filename=photo.jpg"
+
+
+@pytest.mark.parametrize("kind", ["ktp", "diploma", "cv", "phone_spec", "application_letter"])
+def test_heic_is_taken_wherever_jpeg_is(app, candidate, folder, kind):
+    response = upload(candidate, kind, heic_bytes(), "foto.heic")
+    assert response.status_code == 200, response.json
+    assert response.json["content_type"] == "image/jpeg"
+    with Image.open(io.BytesIO(stored_bytes(folder, stored_row(app, kind)))) as image:
+        assert image.format == "JPEG"
+
+
+def test_heic_through_the_page_without_javascript(app, candidate):
+    response = post_page(candidate, "ktp", heic_bytes(), "ktp.heic")
+    assert response.status_code == 303
+    assert stored_row(app).content_type == "image/jpeg"
+
+
+def test_heic_is_refused_clearly_where_the_server_cannot_convert_it(
+    app, candidate, folder, monkeypatch
+):
+    data = heic_bytes()
+    monkeypatch.setattr(uploads, "HEIC_SUPPORTED", False)  # as without pillow-heif
+    before = files_in(folder)
+    response = upload(candidate, "photo", data, "foto.heic")
+    assert response.status_code == 415, response.json
+    assert response.json["error"]["code"] == "heic_unsupported"
+    message = response.json["error"]["message"]
+    assert "HEIC" in message
+    assert "JPEG" in message
+    assert stored_row(app, "photo") is None
+    assert files_in(folder) == before
+    html = candidate.get("/dokumen").get_data(as_text=True)
+    assert "HEIC" not in html  # the page no longer promises it
+
+
+def test_heic_over_the_pixel_cap_is_refused(app, candidate, monkeypatch):
+    data = heic_bytes((80, 40))
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS", 80 * 40 - 1)
+    response = upload(candidate, "photo", data, "foto.heic")
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "image_too_large"
+    assert stored_row(app, "photo") is None
+
+
+def test_broken_heic_is_refused(app, candidate):
+    pytest.importorskip("pillow_heif")
+    fake = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+    response = upload(candidate, "photo", fake, "foto.heic")
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "invalid_file"
+    assert stored_row(app, "photo") is None
+
+
+def test_avif_is_not_taken_for_heic(app, candidate):
+    avif_header = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64
+    response = upload(candidate, "photo", avif_header, "foto.avif")
+    assert response.status_code == 415
+    assert response.json["error"]["code"] == "unsupported_file_type"
+
+
+def test_page_forms_come_back_to_their_own_document(app, candidate):
+    """Without JavaScript the form's #fragment survives the 303 redirect (browsers keep
+    the request's fragment when the Location has none), so the page opens at the row."""
+    html = candidate.get("/dokumen").get_data(as_text=True)
+    for kind in DocumentKind:
+        assert f'action="/dokumen/{kind.value}#dokumen-{kind.value}"' in html
+        assert f'id="dokumen-{kind.value}"' in html
+    response = post_page(candidate, "cv", pdf_bytes(), "cv.pdf")
+    assert response.status_code == 303
+    assert "#" not in response.headers["Location"]
+
+
+def test_page_counts_documents_and_offers_the_next_step_after_the_sixth(
+    app, make_user, make_profile, make_documents, login
+):
+    user = make_user()
+    make_profile(user)
+    make_documents(user, kinds=list(DocumentKind)[:5])
+    candidate = login(user)
+    html = candidate.get("/dokumen").get_data(as_text=True)
+    assert "5 dari 6 dokumen sudah diunggah." in html
+    assert "Lanjut melamar" not in html
+
+    last = list(DocumentKind)[5]
+    assert post_page(candidate, last.value, pdf_bytes(), "surat.pdf").status_code == 303
+    html = candidate.get("/dokumen").get_data(as_text=True)
+    assert "Semua 6 dokumen sudah diunggah." in html
+    start = html.index('id="dokumen-lanjut"')
+    bar = html[start : html.index("</div>", start)]
+    assert 'href="/lamaran"' in bar
+    assert "Lanjut melamar" in bar
+
+
+def test_complete_documents_without_a_profile_lead_to_the_profile(
+    app, make_user, make_documents, login
+):
+    user = make_user()
+    make_documents(user)
+    html = login(user).get("/dokumen").get_data(as_text=True)
+    start = html.index('id="dokumen-lanjut"')
+    bar = html[start : html.index("</div>", start)]
+    assert "Lanjut melamar" not in bar
+    assert 'href="/profil"' in bar
+    assert "Lengkapi profil" in bar
+
+
+def test_page_gives_its_script_the_limit_and_the_api(app, candidate):
+    html = candidate.get("/dokumen").get_data(as_text=True)
+    assert f'data-max-bytes="{app.config["MAX_UPLOAD_BYTES"]}"' in html
+    assert 'data-api="/api/v1/me/documents/photo"' in html
+    assert '<script src="/static/documents.js" defer></script>' in html
+    assert 'capture="environment"' in html  # a camera shortcut, beside the gallery
+    assert 'name="file" accept="image/*"' in html  # the main input does not force the camera
