@@ -76,10 +76,15 @@ class ProfileForm(ServiceForm):
     phone = TelField(
         _l("Nomor ponsel (08... atau +628...)"), validators=[DataRequired(), Length(max=32)]
     )
+    # No level is preselected: a default below an activity's minimum would be saved
+    # by whoever overlooks the field. The empty first option is refused.
     education = SelectField(
         _l("Pendidikan terakhir"),
-        choices=[SelectChoice(e.value, label) for e, label in EDUCATION_LABELS.items()],
-        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("Pilih pendidikan")),
+            *(SelectChoice(e.value, label) for e, label in EDUCATION_LABELS.items()),
+        ],
+        validators=[InputRequired(_l("Pilih pendidikan terakhir Anda."))],
     )
 
     def profile_input(self) -> ProfileInput:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -31,6 +32,9 @@ from . import nik as nik_rules
 from .models import Document, DocumentKind, Education, Gender, Profile
 
 PROFILE_LABEL = _l("Profil")
+# The key of the profile among the items a candidate still lacks (the others are
+# document kinds).
+PROFILE_KEY = "profile"
 
 DOCUMENT_LABELS = {
     DocumentKind.KTP: _l("Scan KTP"),
@@ -78,6 +82,46 @@ class ProfileInput:
 
 def get_profile(user_id: int) -> Profile | None:
     return db.session.get(Profile, user_id)
+
+
+def nik_hints(profile: Profile | None) -> list[str]:
+    """Gentle hints to the candidate where the saved NIK disagrees with the declared
+    birth date or gender: what the NIK says beside what was typed.
+
+    The same disagreements are the admin's `nik_flags`; the profile is saved all
+    the same (see `nik`). No flags, no hints: they go once the candidate corrects
+    either side, or stay when the KTP really says so.
+    """
+    flags = set(profile.nik_flags or []) if profile is not None else set()
+    if not flags:
+        return []
+    declared_gender = Gender(profile.gender)
+    check = nik_rules.check_nik(profile.nik, profile.birth_date, declared_gender)
+    hints = []
+    if nik_rules.BIRTH_DATE_MISMATCH in flags and check.birth_date is not None:
+        hints.append(
+            _(
+                "Periksa kembali: NIK menunjukkan tanggal lahir %(nik)s, "
+                "sedangkan yang Anda isi %(declared)s.",
+                nik=_date_text(check.birth_date),
+                declared=_date_text(profile.birth_date),
+            )
+        )
+    if nik_rules.GENDER_MISMATCH in flags and check.gender is not None:
+        hints.append(
+            _(
+                "Periksa kembali: NIK menunjukkan jenis kelamin %(nik)s, "
+                "sedangkan yang Anda isi %(declared)s.",
+                nik=str(GENDER_LABELS[check.gender]).lower(),
+                declared=str(GENDER_LABELS[declared_gender]).lower(),
+            )
+        )
+    return hints
+
+
+def _date_text(value: date) -> str:
+    """ "12 Maret 1995": a date in words does not break at a phone's line end."""
+    return format_date(value, "d MMMM y", locale="id_ID")
 
 
 def save_profile(user_id: int, data: ProfileInput, *, today: date | None = None) -> Profile:
@@ -206,7 +250,7 @@ class DocumentSlot:
 class MissingItem:
     """Something a candidate still lacks before applying: the profile or a document."""
 
-    key: str  # "profile" or the document kind
+    key: str  # PROFILE_KEY or the document kind
     label: str
 
 
@@ -226,7 +270,7 @@ def document_checklist(user_id: int) -> list[DocumentSlot]:
 def missing_for_application(user_id: int) -> list[MissingItem]:
     """What the candidate still lacks before applying; empty when complete."""
     missing = (
-        [] if get_profile(user_id) is not None else [MissingItem("profile", str(PROFILE_LABEL))]
+        [] if get_profile(user_id) is not None else [MissingItem(PROFILE_KEY, str(PROFILE_LABEL))]
     )
     return missing + [
         MissingItem(slot.kind.value, slot.label)

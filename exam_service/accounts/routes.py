@@ -238,7 +238,8 @@ def api_list_documents() -> Response:
 @validate_request()
 def api_upload_document(path: DocumentPath, form: DocumentUpload) -> Response:
     """Upload (or replace) a document, judged by content. The photo and the phone-spec
-    screenshot are JPEG or PNG, the other kinds JPEG, PNG or PDF; another type is 415.
+    screenshot are JPEG, PNG or HEIC (stored as JPEG), the other kinds also PDF; another
+    type is 415.
     PDFs are stored without scripts, actions or attachments."""
     document = documents.store_document(current_user.id, path.kind, form.file.stream)
     return json_response(DocumentOut.model_validate(document))
@@ -347,14 +348,17 @@ def profile_page() -> Any:
     profile = profiles.get_profile(current_user.id)
     defaults = {} if profile else {"full_name": current_user.full_name}
     form = ProfileForm(obj=profile, **defaults)
+    hints = profiles.nik_hints(profile)
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render_template("accounts/profile.html", form=form, profile=profile), status
+        page = render_template("accounts/profile.html", form=form, profile=profile, nik_hints=hints)
+        return page, status
     try:
         profiles.save_profile(current_user.id, form.profile_input())
     except ServiceError as e:
         form.show_service_error(e, default_field="nik")
-        return render_template("accounts/profile.html", form=form, profile=profile), e.status
+        page = render_template("accounts/profile.html", form=form, profile=profile, nik_hints=hints)
+        return page, e.status
     flash(_("Profil tersimpan."), "success")
     return redirect(url_for("accounts.profile_page"), 303)
 

@@ -21,7 +21,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
 from ..core.api import OutModel
-from .models import DocumentKind, Education, Gender
+from . import profiles
+from .models import DocumentKind, Education, Gender, Profile
 from .service import InvalidEmail, canonical_email, consent_required_message
 
 
@@ -163,6 +164,24 @@ class ProfileOut(OutModel):
     phone: str
     education: Education
     updated_at: datetime
+    # Where the NIK disagrees with the declared birth date or gender: gentle hints to
+    # the candidate (the profile is saved all the same and flagged for the admin).
+    nik_hints: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Petunjuk bila NIK tidak cocok dengan tanggal lahir atau jenis kelamin yang "
+            "diisi; profil tetap tersimpan. Kosong bila cocok."
+        ),
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_nik_hints(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ProfileOut:
+        """Read from a saved profile, the hints are those of `profiles.nik_hints`."""
+        model = handler(data)
+        if isinstance(data, Profile):
+            model.nik_hints = profiles.nik_hints(data)
+        return model
 
 
 class DocumentPath(BaseModel):
@@ -170,7 +189,7 @@ class DocumentPath(BaseModel):
 
 
 class DocumentUpload(BaseModel):
-    """Multipart form: `file`, a JPEG, PNG or PDF (judged by content, not by name)."""
+    """Multipart form: `file`, a JPEG, PNG, HEIC or PDF (judged by content, not by name)."""
 
     file: FileStorage
 

@@ -16,6 +16,7 @@ from ..accounts.profiles import DOCUMENT_LABELS
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
 from ..core.errors import ServiceError
 from ..core.path_params import ActivityPath, ApplicationPath
+from ..notifications.service import recent_notices
 from ..recruitment import service as recruitment
 from ..recruitment.forms import DecisionForm
 from ..recruitment.models import Application
@@ -141,7 +142,9 @@ def my_applications() -> Any:
 
 def _overview_page(status: int = 200) -> Any:
     overview = journey.candidate_overview(current_user)
-    return render_template("journey/my_applications.html", overview=overview), status
+    notices = recent_notices(current_user.id)
+    page = render_template("journey/my_applications.html", overview=overview, notices=notices)
+    return page, status
 
 
 @pages.route("/lamaran/<id:application_id>")

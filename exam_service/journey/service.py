@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from ..accounts.models import Profile, User
 from ..accounts.profiles import (
+    PROFILE_KEY,
     DocumentSlot,
     MissingItem,
     document_checklist,
@@ -29,7 +30,7 @@ from ..exam.service import finished_at
 from ..recruitment import service as recruitment
 from ..recruitment.models import Activity, Application, ApplicationStatus
 from ..scheduling.models import Booking
-from ..scheduling.service import booking_for_application
+from ..scheduling.service import SessionChoice, booking_for_application, session_choices
 
 
 class StepState(StrEnum):
@@ -116,14 +117,34 @@ def _result_step(activity: Activity, status: ApplicationStatus) -> TimelineStep:
 
 
 @dataclass(frozen=True)
+class SessionAction:
+    """The "Pilih sesi" button of an accepted application without a booking: usable
+    when a session can be chosen now, otherwise shown disabled with the reason."""
+
+    can_choose: bool
+    # Why no session can be chosen now (booking not yet open, closed, no sessions).
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class MyApplication:
     application: Application
     booking: Booking | None
     timeline: list[TimelineStep]
+    # Set for an accepted application without a booking (the card's "Pilih sesi").
+    session_action: SessionAction | None = None
 
     @property
     def status_label(self) -> str:
         return str(recruitment.STATUS_LABELS[ApplicationStatus(self.application.status)])
+
+    @property
+    def test_ahead(self) -> bool:
+        """Booked and the test not yet over: the card links to the test page."""
+        if self.booking is None:
+            return False
+        test = next((step for step in self.timeline if step.key == "test"), None)
+        return test is not None and test.state is StepState.PENDING
 
 
 @dataclass(frozen=True)
@@ -134,31 +155,75 @@ class CandidateOverview:
     # What the candidate still has to complete before applying (labels).
     missing: list[MissingItem]
 
+    @property
+    def missing_profile(self) -> bool:
+        return any(item.key == PROFILE_KEY for item in self.missing)
 
-def my_applications(user: User) -> list[MyApplication]:
-    applications = db.session.scalars(
-        db.select(Application)
-        .where(Application.user_id == user.id)
-        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    @property
+    def missing_documents(self) -> int:
+        return sum(1 for item in self.missing if item.key != PROFILE_KEY)
+
+    @property
+    def why_no_apply(self) -> str | None:
+        """Beside the disabled "Lamar": what is still missing, said in one line."""
+        documents = self.missing_documents
+        if self.missing_profile and documents:
+            return _("Lengkapi profil dan %(n)d dokumen lagi dulu.", n=documents)
+        if self.missing_profile:
+            return _("Lengkapi profil dulu.")
+        if documents:
+            return _("Unggah %(n)d dokumen lagi dulu.", n=documents)
+        return None
+
+
+def my_applications(user: User, now: datetime | None = None) -> list[MyApplication]:
+    applications = list(
+        db.session.scalars(
+            db.select(Application)
+            .where(Application.user_id == user.id)
+            .order_by(Application.submitted_at.desc(), Application.id.desc())
+        )
     )
-    return [_mine(a) for a in applications]
+    choices = _session_choices(user, applications, now)
+    return [_mine(a, choices.get(a.id)) for a in applications]
 
 
-def my_application(user: User, application_id: int) -> MyApplication:
+def my_application(user: User, application_id: int, now: datetime | None = None) -> MyApplication:
     """One of the candidate's own applications; anybody else's is "not found"."""
-    return _mine(recruitment.candidate_application(user, application_id))
+    application = recruitment.candidate_application(user, application_id)
+    choices = _session_choices(user, [application], now)
+    return _mine(application, choices.get(application.id))
 
 
 def candidate_overview(user: User, now: datetime | None = None) -> CandidateOverview:
-    mine = my_applications(user)
+    mine = my_applications(user, now)
     applied = {m.application.activity_id for m in mine}
     activities = [a for a in recruitment.open_activities(now) if a.id not in applied]
     return CandidateOverview(mine, activities, missing_for_application(user.id))
 
 
-def _mine(application: Application) -> MyApplication:
+def _session_choices(
+    user: User, applications: list[Application], now: datetime | None
+) -> dict[int, SessionChoice]:
+    """Scheduling's view of the accepted applications (why a session can or cannot be
+    chosen now), asked only when one of them is accepted."""
+    if not any(a.status == ApplicationStatus.ACCEPTED for a in applications):
+        return {}
+    wanted = {a.id for a in applications}
+    return {
+        choice.application.id: choice
+        for choice in session_choices(user, now)
+        if choice.application.id in wanted
+    }
+
+
+def _mine(application: Application, choice: SessionChoice | None = None) -> MyApplication:
     booking = booking_for_application(application.id)
-    return MyApplication(application, booking, _timeline(application, booking))
+    action = None
+    if booking is None and application.status == ApplicationStatus.ACCEPTED:
+        reason = choice.reason if choice is not None else None
+        action = SessionAction(can_choose=reason is None, reason=reason)
+    return MyApplication(application, booking, _timeline(application, booking), action)
 
 
 @dataclass(frozen=True)

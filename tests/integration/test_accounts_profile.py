@@ -275,3 +275,90 @@ def test_same_new_nik_saved_at_once_gives_one_owner_and_clean_conflicts(app, mak
     finally:
         event.remove(engine, "handle_error", on_error)
     assert database_errors == []
+
+
+# --- issue 16: a gentle hint where the NIK disagrees, no default education ---------------
+
+
+def test_nik_disagreement_is_hinted_to_the_candidate_and_still_flagged(app, make_user, login):
+    user = make_user()
+    client = login(user)
+    nik = invented_nik(date(1995, 3, 12), Gender.FEMALE)
+    payload = profile_payload(nik=nik, birth_date=date(1995, 3, 13), gender=Gender.MALE)
+
+    saved = client.put(PROFILE, json=payload)
+
+    assert saved.status_code == 200, saved.json
+    assert nik_flags(app, user) == [BIRTH_DATE_MISMATCH, GENDER_MISMATCH]  # as before
+    hints = saved.json["nik_hints"]
+    assert hints == [
+        "Periksa kembali: NIK menunjukkan tanggal lahir 12 Maret 1995, "
+        "sedangkan yang Anda isi 13 Maret 1995.",
+        "Periksa kembali: NIK menunjukkan jenis kelamin perempuan, "
+        "sedangkan yang Anda isi laki-laki.",
+    ]
+    assert client.get(PROFILE).json["nik_hints"] == hints
+    page = client.get("/profil").get_data(as_text=True)
+    assert 'id="nik-hints"' in page
+    for hint in hints:
+        assert hint in page
+
+    # Only the gender corrected: the birth date's hint stays while it disagrees.
+    fixed = client.put(PROFILE, json={**payload, "gender": Gender.FEMALE.value})
+    assert fixed.json["nik_hints"] == hints[:1]
+    assert nik_flags(app, user) == [BIRTH_DATE_MISMATCH]
+
+    # Both corrected: no hint left, on the API or the page.
+    client.put(PROFILE, json={**payload, "gender": "P", "birth_date": "1995-03-12"})
+    assert client.get(PROFILE).json["nik_hints"] == []
+    assert nik_flags(app, user) == []
+    assert 'id="nik-hints"' not in client.get("/profil").get_data(as_text=True)
+
+
+def test_profile_page_save_shows_the_nik_hint_after_saving(make_user, login):
+    client = login(make_user())
+    nik = invented_nik(date(1995, 8, 15), Gender.MALE)
+    payload = profile_payload(nik=nik, birth_date=date(1995, 8, 16))
+
+    saved = client.submit_form("/profil", payload)
+
+    assert saved.status_code == 303  # saved all the same
+    page = client.get("/profil").get_data(as_text=True)
+    assert "Profil tersimpan." in page
+    assert (
+        "NIK menunjukkan tanggal lahir 15 Agustus 1995, sedangkan yang Anda isi 16 Agustus 1995."
+        in page
+    )
+    assert "jenis kelamin" not in page.split('id="nik-hints"', 1)[1].split("</div>", 1)[0]
+
+
+def test_matching_nik_has_no_hint(make_user, login):
+    client = login(make_user())
+    saved = client.put(PROFILE, json=profile_payload())
+    assert saved.json["nik_hints"] == []
+    assert 'id="nik-hints"' not in client.get("/profil").get_data(as_text=True)
+
+
+def test_education_has_no_default_and_an_empty_choice_is_refused(make_user, login):
+    client = login(make_user())
+    html = client.get("/profil").get_data(as_text=True)
+    select = html.split('<select id="education"', 1)[1].split("</select>", 1)[0]
+    assert select.split("<option", 2)[1].startswith(' value="">Pilih pendidikan</option>')
+    assert "selected" not in select  # nothing chosen for the candidate
+
+    refused = client.submit_form("/profil", profile_payload(education=""))
+
+    assert refused.status_code == 422
+    assert "Pilih pendidikan terakhir Anda." in refused.get_data(as_text=True)
+    assert client.get(PROFILE).status_code == 404  # nothing saved
+    without = profile_payload()
+    del without["education"]
+    assert client.submit_form("/profil", without).status_code == 422
+    assert client.get(PROFILE).status_code == 404
+
+
+def test_required_fields_are_marked(make_user, login):
+    html = login(make_user()).get("/profil").get_data(as_text=True)
+    assert "Kolom bertanda" in html
+    for label in ("NIK (16 angka, sesuai KTP)", "Pendidikan terakhir", "Jenis kelamin"):
+        assert f'{label} <span class="req" aria-hidden="true">*</span>' in html
