@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
-from flask_babel import format_number
 from flask_babel import gettext as _
 
 from question_bank import Problem
+
+from .formatting import number_text
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,8 @@ Data = Mapping[str, str | int]
 
 
 def _number(data: Data, key: str) -> str:
-    """A limit written the Indonesian way (20.000)."""
-    return format_number(int(data[key]))
+    """A limit written the Indonesian way (20.000), by the one formatter for people."""
+    return number_text(int(data[key]))
 
 
 # fmt: off

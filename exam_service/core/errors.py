@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .validation_messages import field_messages
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,9 @@ def _error_page(status: int, message: str) -> str:
 
 
 def validation_error_response(error: ValidationError) -> Response:
-    """flask-openapi3 calls this for a request that does not fit its schema."""
-    details = {".".join(str(part) for part in e["loc"]) or "body": e["msg"] for e in error.errors()}
+    """flask-openapi3 calls this for a request that does not fit its schema: one
+    Indonesian message per field (`validation_messages`), never pydantic's English."""
+    details = field_messages(error)
     response = jsonify(error_body("validation_error", _("Data tidak valid."), details))
     response.status_code = 422
     return response

@@ -9,6 +9,7 @@ from wtforms import Field, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..core.formatting import decimal_from_input, decimal_input
 from ..core.forms import ServiceForm, datetime_field, local_input
 from .models import SelectionMethod, SelectionRule
 from .service import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE, RuleData
@@ -40,16 +41,18 @@ class RuleForm(ServiceForm):
         return RuleData(
             method=self.method.data,
             quota=self.quota.data,
-            threshold=(self.threshold.data or "").strip() or None,
-            category_minimums={slug: (f.data or "").strip() for slug, f in self.minimum_fields()},
+            threshold=decimal_from_input(self.threshold.data),
+            category_minimums={
+                slug: decimal_from_input(f.data) or "" for slug, f in self.minimum_fields()
+            },
         )
 
     def fill(self, rule: SelectionRule) -> None:
         self.method.data = rule.method
         self.quota.data = rule.quota
-        self.threshold.data = "" if rule.threshold is None else str(rule.threshold)
+        self.threshold.data = decimal_input(rule.threshold)
         for slug, field in self.minimum_fields():
-            field.data = (rule.category_minimums or {}).get(slug, "")
+            field.data = decimal_input((rule.category_minimums or {}).get(slug) or None)
 
     def field_for(self, key: str) -> Field | None:
         if key == "category_minimums" and self.categories:
@@ -57,12 +60,13 @@ class RuleForm(ServiceForm):
         return super().field_for(key)
 
 
-def rule_form(categories: list[str], **kwargs: Any) -> RuleForm:
-    """A RuleForm with a minimum-score input for each category of the blueprint."""
+def rule_form(categories: list[str], names: dict[str, str], **kwargs: Any) -> RuleForm:
+    """A RuleForm with a minimum-score input for each category of the blueprint
+    (labelled with the category's name, `names` by slug)."""
     attributes: dict[str, Any] = {"categories": list(categories)}
     for n, slug in enumerate(categories):
         attributes[f"min_{n}"] = StringField(
-            _l("Nilai minimal %(category)s (boleh kosong)", category=slug),
+            _l("Nilai minimal %(category)s (boleh kosong)", category=names.get(slug, slug)),
             validators=[Optional(), Length(max=12)],
         )
     return type("CategoryRuleForm", (RuleForm,), attributes)(**kwargs)

@@ -188,7 +188,7 @@ def test_overview_page_draws_the_histogram_and_flags(graded):
     assert "terlalu mudah" in row
     row = re.search(rf'<tr id="versi-{versions["konsep-0"]}">.*?</tr>', html, re.S).group(0)
     assert "daya beda negatif" in row
-    assert "-0.45" in html  # KR-20
+    assert "-0,45" in html  # KR-20, as Indonesians write it
     assert "n kecil" in html
 
 
@@ -201,8 +201,8 @@ def test_item_page_charts_the_options_with_the_key_marked(graded):
     assert svg.count('class="bar-key"') == 1
     assert svg.count('class="bar"') == 3
     assert 'width="220.0"' in svg  # the key: 50 % of 440
-    assert re.search(r'id="item-p">\s*0.50', html)
-    assert re.search(r'id="item-rpb">\s*-0.96', html)
+    assert re.search(r'id="item-p">\s*0,50', html)
+    assert re.search(r'id="item-rpb">\s*-0,96', html)
     assert author.get("/bank/statistik/soal/999999").status_code == 404
 
 

@@ -149,3 +149,22 @@ def test_the_admin_page_saves_the_rule_and_shows_the_preview(
     assert html.count("badge-ok") >= 2  # Eka and Ani pass
     refused = admin.submit_form(page, {"method": "threshold", "threshold": "abc"})
     assert refused.status_code == 422
+
+
+def test_the_admin_page_reads_and_writes_decimals_the_indonesian_way(
+    login, activity_admin, ranked_activity
+):
+    activity_id, _people = ranked_activity
+    admin = login(activity_admin(activity_id))
+    page = f"/admin/kegiatan/{activity_id}/seleksi-akhir"
+
+    saved = admin.submit_form(page, {"method": "threshold", "threshold": "3,5", "min_0": "2,25"})
+
+    assert saved.status_code == 303
+    rule = admin.get(f"/api/v1/admin/activities/{activity_id}/selection").json
+    assert (rule["threshold"], rule["category_minimums"]) == ("3.5", {"hitung": "2.25"})
+    html = admin.get(page).get_data(as_text=True)
+    assert 'value="3,5"' in html
+    assert 'value="2,25"' in html
+    assert "Nilai minimal" in html
+    assert "(boleh kosong)" in html
