@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, url_for
@@ -17,12 +18,14 @@ from .accounts.credential_routes import pages as credentials_pages
 from .accounts.models import Role
 from .accounts.routes import api as accounts_api
 from .accounts.routes import pages as accounts_pages
+from .authoring.bank import category_names
 from .authoring.routes import api as authoring_api
 from .authoring.routes import pages as authoring_pages
 from .authoring.transfer.routes import api as authoring_transfer_api
 from .authoring.transfer.routes import pages as authoring_transfer_pages
 from .core.clock import format_wib
 from .core.extensions import db, redis_store
+from .core.formatting import minutes_text, number_text, percent_text
 from .exam import service as exam
 from .exam.routes import api as exam_api
 from .exam.routes import pages as exam_pages
@@ -32,6 +35,8 @@ from .item_analysis.routes import api as item_stats_api
 from .item_analysis.routes import pages as item_stats_pages
 from .journey.routes import api as journey_api
 from .journey.routes import pages as journey_pages
+from .practice.routes import api as practice_api
+from .practice.routes import pages as practice_pages
 from .privacy.routes import api as privacy_api
 from .recruitment.routes import api as recruitment_api
 from .recruitment.routes import pages as recruitment_pages
@@ -51,6 +56,7 @@ NAVIGATION: dict[Role, list[tuple[str, Any]]] = {
         ("journey.my_applications", _l("Lamaran saya")),
         ("scheduling.choose_session", _l("Sesi ujian")),
         ("exam.test_page", _l("Ujian")),
+        ("practice.practice_page", _l("Ujian latihan")),
         ("accounts.profile_page", _l("Profil")),
         ("accounts.documents_page", _l("Dokumen")),
         ("credentials.account_page", _l("Akun")),
@@ -126,6 +132,8 @@ def register_blueprints(app: OpenAPI) -> None:
     app.register_api(scheduling_api)
     app.register_blueprint(exam_pages)
     app.register_api(exam_api)
+    app.register_blueprint(practice_pages)
+    app.register_api(practice_api)
     app.register_blueprint(feeds_pages)
     app.register_api(feeds_api)
     app.register_blueprint(selection_pages)
@@ -162,6 +170,16 @@ def _end_transaction(response: Response) -> Response:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["wib"] = format_wib
+    # Numbers as Indonesians read them (core/formatting.py): `x|number` ("37,5",
+    # "1.234", a score of 46.000 is "46"), `x|number(2)` (exactly two decimals),
+    # `rate|percent` ("37,5%"), `seconds|minutes` ("60 menit").
+    app.jinja_env.filters["number"] = number_text
+    app.jinja_env.filters["percent"] = percent_text
+    app.jinja_env.filters["minutes"] = minutes_text
+    # `cell is decimal`: a score in a table of mixed cells (ids stay as they are).
+    app.jinja_env.tests["decimal"] = lambda value: isinstance(value, Decimal | float)
+    # Category names, not codes, where people read them: names = category_names(slugs).
+    app.jinja_env.globals["category_names"] = category_names
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["navigation_for"] = navigation_for

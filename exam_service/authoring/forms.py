@@ -24,7 +24,7 @@ from question_bank import Difficulty, Option
 from ..core.forms import ServiceForm, SubForm
 from .models import Category, QuestionStatus, QuestionVersion
 from .schemas import MAX_STEM_CHARS
-from .service import QuestionDraft
+from .service import MAX_EXPLANATION_CHARS, QuestionDraft
 
 MAX_OPTIONS = 6
 DIFFICULTY_LABELS = {
@@ -39,6 +39,8 @@ STATUS_LABELS = {
 }
 
 ALL = SelectChoice("", _l("Semua"))
+# The list's filter on the practice column: query value -> label.
+PRACTICE_FILTER_LABELS = {"ujian": _l("Soal ujian"), "latihan": _l("Soal latihan")}
 
 
 class OptionForm(SubForm):
@@ -70,9 +72,22 @@ class QuestionForm(ServiceForm):
     image_name = HiddenField()
     remove_image = BooleanField(_l("Hapus gambar"))
     options = FieldList(FormField(OptionForm), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS)
+    # The practice column (service.practice_editable says whether the mark may change).
+    practice = BooleanField(_l("Soal latihan"))
+    explanation = TextAreaField(
+        _l("Pembahasan (ditampilkan setelah ujian latihan, boleh kosong)"),
+        validators=[Optional(), Length(max=MAX_EXPLANATION_CHARS)],
+        render_kw={"rows": 3},
+    )
+    practice_editable = True
 
     def set_categories(self, categories: list[Category]) -> None:
         self.category_id.choices = [SelectChoice(c.id, f"{c.name} ({c.slug})") for c in categories]
+
+    def fill_practice(self, practice: bool, explanation: str | None) -> None:
+        """Load a question's practice column into an unsubmitted form."""
+        self.practice.data = practice
+        self.explanation.data = explanation or ""
 
     def fill_from(self, category_id: int, version: QuestionVersion) -> None:
         """Load a stored version into an unsubmitted form."""
@@ -96,6 +111,8 @@ class QuestionForm(ServiceForm):
                 if (row.form.text.data or "").strip()
             ],
             image_name=image_name,
+            practice=bool(self.practice.data) if self.practice_editable else None,
+            explanation=self.explanation.data or "",
         )
 
 
@@ -121,9 +138,17 @@ class QuestionFilterForm(ServiceForm):
         choices=[ALL, *(SelectChoice(d.value, label) for d, label in DIFFICULTY_LABELS.items())],
         validators=[Optional()],
     )
+    practice = SelectField(
+        _l("Jenis soal"),
+        choices=[ALL, *(SelectChoice(v, label) for v, label in PRACTICE_FILTER_LABELS.items())],
+        validators=[Optional()],
+    )
 
     def set_categories(self, categories: list[Category]) -> None:
         self.category_id.choices = [ALL, *(SelectChoice(str(c.id), c.name) for c in categories)]
+
+    def practice_value(self) -> bool | None:
+        return {"latihan": True, "ujian": False}.get(self.practice.data or "")
 
 
 class CategoryForm(ServiceForm):

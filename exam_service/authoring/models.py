@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
@@ -49,6 +49,15 @@ class Question(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A practice question (exam_service.practice): drawn into practice tests only, never
+    # into a real form, and shown there with its key. The two pools never meet: a
+    # question becomes one only if no real form ever held it, and stays one once it has
+    # left draft (service._apply_practice).
+    practice: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
+    # Shown with the right answer after a practice test (sanitized light markup).
+    explanation: Mapped[str | None] = mapped_column(Text)
 
     category: Mapped[Category] = relationship()
     current_version: Mapped[QuestionVersion | None] = relationship(

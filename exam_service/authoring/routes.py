@@ -69,7 +69,14 @@ class ImageForm(BaseModel):
 def api_questions(query: QuestionQuery) -> Response:
     """Search and filter the bank (25 per page, newest first)."""
     found = service.search_questions(
-        QuestionFilter(query.category_id, query.status, query.difficulty, query.q, query.page)
+        QuestionFilter(
+            query.category_id,
+            query.status,
+            query.difficulty,
+            query.q,
+            query.page,
+            practice=query.practice,
+        )
     )
     return json_response(out(QuestionListOut, found, items=[question_out(q) for q in found.items]))
 
@@ -252,9 +259,14 @@ def _edit(question_id: int | None) -> Any:
     categories = [c for c, _counts in service.list_categories()]
     form = QuestionForm()
     form.set_categories(categories)
+    if question is not None:
+        form.practice_editable = service.practice_editable(question)
+        if not form.practice_editable:
+            form.practice.data = question.practice  # shown, not taken from the post
     if question is not None and not form.is_submitted():
         assert question.current_version is not None
         form.fill_from(question.category_id, question.current_version)
+        form.fill_practice(question.practice, question.explanation)
     status = 200
     if form.validate_on_submit():
         try:
@@ -297,6 +309,7 @@ def _filter_of(form: QuestionFilterForm, page: str) -> QuestionFilter:
         difficulty=Difficulty(form.difficulty.data) if form.difficulty.data else None,
         text=form.q.data or "",
         page=int(page) if page.isdigit() else 1,
+        practice=form.practice_value(),
     )
 
 

@@ -13,7 +13,7 @@ from ..core.api import OutModel, out
 from ..core.path_params import RowId
 from .images import image_url
 from .models import Category, Question, QuestionStatus, QuestionVersion
-from .service import QuestionDraft
+from .service import MAX_EXPLANATION_CHARS, QuestionDraft
 
 MAX_STEM_CHARS = 20_000
 
@@ -32,6 +32,7 @@ class QuestionQuery(BaseModel):
     difficulty: Difficulty | None = None
     q: str = Field(default="", max_length=200, description="text in the stem or the external id")
     page: int = Field(default=1, ge=1, le=100_000)
+    practice: bool | None = Field(default=None, description="only practice (or only real) ones")
 
 
 class OptionIn(BaseModel):
@@ -50,6 +51,18 @@ class QuestionIn(BaseModel):
     stem: str = Field(max_length=MAX_STEM_CHARS, description="plain text or light markup")
     options: list[OptionIn] = Field(min_length=2, max_length=6)
     image: str | None = Field(default=None, max_length=64, description="from POST /bank/images")
+    practice: bool | None = Field(
+        default=None,
+        description=(
+            "A practice question: drawn into practice tests only, never into a real form. "
+            "Omitted: unchanged (false for a new question)."
+        ),
+    )
+    explanation: str | None = Field(
+        default=None,
+        max_length=MAX_EXPLANATION_CHARS,
+        description="Shown with the key after a practice test. Omitted: unchanged.",
+    )
 
     def to_draft(self) -> QuestionDraft:
         return QuestionDraft(
@@ -58,6 +71,8 @@ class QuestionIn(BaseModel):
             stem=self.stem,
             options=[Option(o.text, o.points, o.keep_last) for o in self.options],
             image_name=self.image or None,
+            practice=self.practice,
+            explanation=self.explanation,
         )
 
 
@@ -90,6 +105,8 @@ class BankQuestionOut(OutModel):
     category_id: int
     category: str
     updated_at: datetime
+    practice: bool
+    explanation: str | None
     version: VersionOut
 
 

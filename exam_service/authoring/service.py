@@ -56,6 +56,10 @@ class QuestionDraft:
     stem: str
     options: list[Option]
     image_name: str | None = None
+    # The practice column (not versioned); None leaves it as it is (an API edit that
+    # does not mention it). A new question is not a practice question unless asked.
+    practice: bool | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class QuestionFilter:
     difficulty: Difficulty | None = None
     text: str = ""
     page: int = 1
+    practice: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,8 @@ def search_questions(criteria: QuestionFilter) -> QuestionPage:
         query = query.where(Question.status == criteria.status)
     if criteria.difficulty is not None:
         query = query.where(QuestionVersion.difficulty == criteria.difficulty.value)
+    if criteria.practice is not None:
+        query = query.where(Question.practice.is_(criteria.practice))
     text = criteria.text.strip().lower()
     if text:
         query = query.where(
@@ -217,6 +224,7 @@ def create_question(author: User, draft: QuestionDraft) -> Question:
     category = _category(draft.category_id)
     question = validated(draft, category)
     row = add_question(question, category, author_id=author.id)
+    _apply_practice(author, row, draft)
     audit.record(author.id, "bank.question_created", "question", row.id)
     return row
 
@@ -229,6 +237,7 @@ def update_question(author: User, question_id: int, draft: QuestionDraft) -> Que
     current = row.current_version
     assert current is not None
     row.category_id = category.id
+    _apply_practice(author, row, draft)
     if row.status == QuestionStatus.DRAFT and not current.frozen:
         _fill_version(current, question)
         db.session.flush()
@@ -268,9 +277,17 @@ def add_question(
     *,
     status: QuestionStatus = QuestionStatus.DRAFT,
     author_id: int | None = None,
+    practice: bool = False,
+    explanation: str | None = None,
 ) -> Question:
     """Store a library question as a new bank question with its first version."""
-    row = Question(category_id=category.id, status=status, external_id=question.id)
+    row = Question(
+        category_id=category.id,
+        status=status,
+        external_id=question.id,
+        practice=practice,
+        explanation=_explanation_markup(explanation),
+    )
     db.session.add(row)
     db.session.flush()
     version = QuestionVersion(question_id=row.id, number=1, created_by_id=author_id)
@@ -279,6 +296,59 @@ def add_question(
     db.session.flush()
     row.current_version_id = version.id
     return row
+
+
+# --- the practice column -------------------------------------------------------------
+#
+# Practice questions are shown with their key (exam_service.practice), so the two
+# pools never meet: a question becomes a practice question only if no real form ever
+# held one of its versions, and a practice question that has left draft stays one.
+# Marking locks the question's versions, and `bank.freeze` checks after taking them,
+# so a form drawn at the same moment either freezes first (and marking is refused) or
+# sees the mark (and the draw is refused).
+
+MAX_EXPLANATION_CHARS = 5000
+
+
+def practice_editable(question: Question) -> bool:
+    """Whether the practice mark of `question` may still change (the editor's checkbox)."""
+    if question.practice:
+        return question.status == QuestionStatus.DRAFT
+    return not _ever_in_a_real_form(question.id)
+
+
+def _ever_in_a_real_form(question_id: int, *, lock: bool = False) -> bool:
+    query = db.select(QuestionVersion.frozen).where(QuestionVersion.question_id == question_id)
+    return any(db.session.scalars(query.with_for_update() if lock else query))
+
+
+def _apply_practice(author: User, row: Question, draft: QuestionDraft) -> None:
+    if draft.explanation is not None:
+        if len(draft.explanation) > MAX_EXPLANATION_CHARS:
+            message = _("Pembahasan paling panjang %(n)d karakter.", n=MAX_EXPLANATION_CHARS)
+            raise Invalid(_("Soal belum benar."), details={"explanation": message})
+        row.explanation = _explanation_markup(draft.explanation)
+    if draft.practice is None or draft.practice == row.practice:
+        return
+    if draft.practice and _ever_in_a_real_form(row.id, lock=True):
+        message = _(
+            "Soal ini pernah masuk ujian sebenarnya, jadi tidak dapat menjadi soal latihan."
+        )
+        raise Conflict(message, code="practice_after_real_form", details={"practice": message})
+    if not draft.practice and row.status != QuestionStatus.DRAFT:
+        message = _(
+            "Soal latihan yang sudah pernah aktif tetap menjadi soal latihan: "
+            "peserta latihan sudah melihat kuncinya."
+        )
+        raise Conflict(message, code="practice_locked", details={"practice": message})
+    row.practice = draft.practice
+    db.session.flush()
+    audit.record(author.id, "bank.question_practice", "question", row.id, practice=row.practice)
+
+
+def _explanation_markup(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return sanitize_stem(with_line_breaks(text)) if text else None
 
 
 def validated(draft: QuestionDraft, category: Category) -> LibraryQuestion:

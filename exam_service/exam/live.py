@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from redis.commands.core import Script
-
 from ..core.extensions import redis_store
+from ..core.lua import LuaScripts
 
 DEADLINES_KEY = "exam:deadlines"
 # Present while Redis still holds what the worker put there; gone after a flush or an
@@ -37,29 +34,7 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@cache
-def _script_source(name: str) -> str:
-    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text()
-
-
-class Scripts:
-    """The Lua scripts, registered once per Redis client (EVALSHA, reloaded on NOSCRIPT)."""
-
-    def __init__(self) -> None:
-        self._client_id: int | None = None
-        self._scripts: dict[str, Script] = {}
-
-    def __getitem__(self, name: str) -> Script:
-        client = redis_store.client
-        if self._client_id != id(client):
-            self._scripts = {}
-            self._client_id = id(client)
-        if name not in self._scripts:
-            self._scripts[name] = client.register_script(_script_source(name))
-        return self._scripts[name]
-
-
-scripts = Scripts()
+scripts = LuaScripts(__package__)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ class SelectionOutcome(db.Model):
     rank: Mapped[int | None]
     score: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     max_score: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    # {category slug: {"score": str, "max": str}} as published, in the blueprint's order;
+    # None without a result (and for outcomes published before it was kept).
+    category_scores: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     application: Mapped[Application] = relationship()

@@ -12,8 +12,9 @@ from flask_login import current_user
 from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
+from ..authoring.bank import category_names
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
-from ..core.clock import parse_wib
+from ..core.clock import parse_wib, utcnow
 from ..core.errors import Invalid, ServiceError
 from ..core.formatting import decimal_text
 from ..core.path_params import ActivityPath, ApplicationPath
@@ -22,6 +23,7 @@ from .forms import AnswerForm, ReviewForm, ScheduleForm, rule_form
 from .schemas import (
     AdminReviewListOut,
     AdminReviewOut,
+    CategoryResultOut,
     MyResultOut,
     PreviewRowOut,
     ReviewAnswerIn,
@@ -190,17 +192,22 @@ def api_answer_review(path: ReviewPath, body: ReviewAnswerIn) -> Response:
 
 
 def _my_result_out(user: Any, application_id: int) -> MyResultOut:
-    application, result = selection.my_result(user, application_id)
+    mine = selection.my_result(user, application_id)
+    result = mine.result
     review = selection.my_review(user, application_id)
     if result is None:
         return MyResultOut(
-            application_id=application.id,
+            application_id=mine.application.id,
             published=False,
             status=None,
             published_at=None,
             score=None,
             max_score=None,
             rank=None,
+            categories=[],
+            method=None,
+            threshold=None,
+            quota=None,
             review=review,
         )
     return out(
@@ -209,6 +216,17 @@ def _my_result_out(user: Any, application_id: int) -> MyResultOut:
         published=True,
         score=_text(result.score),
         max_score=_text(result.max_score),
+        categories=[
+            out(
+                CategoryResultOut,
+                c,
+                score=decimal_text(c.score),
+                max_score=decimal_text(c.max_score),
+                minimum=_text(c.minimum),
+            )
+            for c in result.categories
+        ],
+        threshold=_text(result.threshold),
         review=review,
     )
 
@@ -246,7 +264,7 @@ def api_request_review(path: ApplicationPath, body: ReviewIn) -> Response:
 def admin_selection(activity_id: int) -> Any:
     """The rule (a form posting to this page), the schedule and the preview."""
     state = selection.state_for_admin(current_user, activity_id)
-    form = rule_form(state.categories)
+    form = rule_form(state.categories, category_names(state.categories))
     status = 200
     if form.validate_on_submit():
         try:
@@ -303,7 +321,7 @@ def admin_schedule(activity_id: int) -> Any:
             flash(_("Pengumuman hasil akhir telah dijadwalkan."), "success")
             return redirect(url_for(".admin_selection", activity_id=activity_id), 303)
     state = selection.state_for_admin(current_user, activity_id)
-    form = rule_form(state.categories)
+    form = rule_form(state.categories, category_names(state.categories))
     if state.rule is not None:
         form.fill(state.rule)
     return _selection_page(activity_id, form, schedule_form, 422)
@@ -379,14 +397,16 @@ def my_result_page(application_id: int) -> Any:
             return redirect(url_for(".my_result_page", application_id=application_id), 303)
     elif form.errors:
         status = 422
-    application, result = selection.my_result(current_user, application_id)
+    mine = selection.my_result(current_user, application_id)
     return (
         render_template(
             "selection/my_result.html",
-            application=application,
-            result=result,
+            mine=mine,
+            application=mine.application,
+            result=mine.result,
             review=selection.my_review(current_user, application_id),
             form=form,
+            printed_at=utcnow(),
         ),
         status,
     )

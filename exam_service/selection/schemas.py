@@ -95,6 +95,14 @@ class AdminReviewListOut(OutModel):
     items: list[AdminReviewOut]
 
 
+class CategoryResultOut(OutModel):
+    slug: str
+    name: str
+    score: str
+    max_score: str
+    minimum: str | None = Field(description="The rule's minimum for this category, if any")
+
+
 class MyResultOut(OutModel):
     """Nothing of the outcome before publication: `published` false and nulls."""
 
@@ -102,8 +110,12 @@ class MyResultOut(OutModel):
     published: bool
     status: FinalStatus | None
     published_at: datetime | None
-    # Only where the activity shows scores to candidates.
+    # Only where the activity shows scores to candidates (else null / empty).
     score: str | None
     max_score: str | None
     rank: int | None
+    categories: list[CategoryResultOut] = Field(description="Scores per category, by name")
+    method: Literal["quota", "threshold"] | None = Field(description="How the pass was decided")
+    threshold: str | None = Field(description="The pass mark on the total, for `threshold`")
+    quota: int | None = Field(description="How many pass, for `quota`")
     review: ReviewOut | None

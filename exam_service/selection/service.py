@@ -21,7 +21,7 @@ the `result.published` events, all in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Profile, User
 from ..accounts.offices import office_of
+from ..authoring.models import Category
 from ..core.audit import record
 from ..core.clock import format_wib, utcnow
 from ..core.errors import Conflict, Invalid, NotFound
@@ -262,6 +263,8 @@ class Candidate:
     # {category: score} of the graded attempt.
     category_scores: dict[str, Decimal]
     finished_at: datetime | None
+    # {category: the most it could earn} of the graded attempt.
+    category_max: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def masked_nik(self) -> str:
@@ -362,6 +365,10 @@ def _candidates(activity_id: int) -> list[Candidate]:
                 for slug, part in ((attempt.category_scores or {}) if attempt else {}).items()
             },
             finished_at=attempt.finished_at if attempt else None,
+            category_max={
+                slug: Decimal(str(part["max"]))
+                for slug, part in ((attempt.category_scores or {}) if attempt else {}).items()
+            },
         )
         for application_id, user_id, name, legal_name, nik, attempt in rows
     ]
@@ -409,8 +416,9 @@ def publish(activity_id: int, now: datetime | None = None) -> bool:
             )
         )
     }
+    categories = _categories(activity)
     for row in ranked:
-        _store_outcome(activity, applications[row.candidate.application_id], row, now)
+        _store_outcome(activity, applications[row.candidate.application_id], row, now, categories)
         signals.result_published.send(activity, data=_event_data(activity, row, now))
     rule.published_at = now
     db.session.flush()
@@ -427,9 +435,11 @@ def publish(activity_id: int, now: datetime | None = None) -> bool:
 
 
 def _store_outcome(
-    activity: Activity, application: Application, row: Ranked, now: datetime
+    activity: Activity, application: Application, row: Ranked, now: datetime, categories: list[str]
 ) -> None:
     candidate = row.candidate
+    # The blueprint's order first (the tie-break's), then any other category graded.
+    order = categories + [c for c in candidate.category_scores if c not in categories]
     db.session.add(
         SelectionOutcome(
             application_id=application.id,
@@ -439,6 +449,16 @@ def _store_outcome(
             rank=row.rank,
             score=candidate.score,
             max_score=candidate.max_score,
+            category_scores={
+                slug: {
+                    "score": decimal_text(candidate.category_scores[slug]),
+                    "max": decimal_text(candidate.category_max.get(slug)),
+                }
+                for slug in order
+                if slug in candidate.category_scores
+            }
+            if candidate.has_result
+            else None,
             published_at=now,
         )
     )
@@ -469,6 +489,17 @@ def _event_data(activity: Activity, row: Ranked, now: datetime) -> dict[str, Any
 
 
 @dataclass(frozen=True)
+class CategoryResult:
+    """One category of a published result, by its name, with the rule's minimum."""
+
+    slug: str
+    name: str
+    score: Decimal
+    max_score: Decimal
+    minimum: Decimal | None
+
+
+@dataclass(frozen=True)
 class PublishedResult:
     application_id: int
     passed: bool
@@ -477,6 +508,11 @@ class PublishedResult:
     score: Decimal | None
     max_score: Decimal | None
     rank: int | None
+    # Also only where scores are shown: per category, and the rule that decided.
+    categories: tuple[CategoryResult, ...] = ()
+    method: SelectionMethod | None = None
+    threshold: Decimal | None = None
+    quota: int | None = None
 
     @property
     def status(self) -> ApplicationStatus:
@@ -501,20 +537,72 @@ def published_result(application: Application) -> PublishedResult | None:
     outcome = db.session.get(SelectionOutcome, application.id)
     if outcome is None:
         return None
-    shows_score = application.activity.show_score_to_candidates
+    if not application.activity.show_score_to_candidates:
+        return PublishedResult(
+            application_id=application.id,
+            passed=outcome.passed,
+            published_at=outcome.published_at,
+            score=None,
+            max_score=None,
+            rank=None,
+        )
+    rule = db.session.get(SelectionRule, application.activity_id)
     return PublishedResult(
         application_id=application.id,
         passed=outcome.passed,
         published_at=outcome.published_at,
-        score=outcome.score if shows_score else None,
-        max_score=outcome.max_score if shows_score else None,
-        rank=outcome.rank if shows_score else None,
+        score=outcome.score,
+        max_score=outcome.max_score,
+        rank=outcome.rank,
+        categories=_category_results(outcome, rule),
+        method=rule.method if rule else None,
+        threshold=rule.threshold if rule else None,
+        quota=rule.quota if rule else None,
     )
 
 
-def my_result(user: User, application_id: int) -> tuple[Application, PublishedResult | None]:
+def _category_results(
+    outcome: SelectionOutcome, rule: SelectionRule | None
+) -> tuple[CategoryResult, ...]:
+    parts = outcome.category_scores or {}
+    minimums = (rule.category_minimums or {}) if rule else {}
+    names = dict(
+        db.session.execute(
+            db.select(Category.slug, Category.name).where(Category.slug.in_(list(parts)))
+        ).all()
+    )
+    return tuple(
+        CategoryResult(
+            slug=slug,
+            name=names.get(slug, slug),
+            score=Decimal(part["score"]),
+            max_score=Decimal(part["max"]),
+            minimum=Decimal(minimums[slug]) if slug in minimums else None,
+        )
+        for slug, part in parts.items()
+    )
+
+
+@dataclass(frozen=True)
+class MyResult:
+    """The candidate's result page, also printed: who, for what, and the result."""
+
+    application: Application
+    result: PublishedResult | None
+    full_name: str
+    masked_nik: str
+
+
+def my_result(user: User, application_id: int) -> MyResult:
+    """The candidate's own application and its result (None until published)."""
     application = candidate_application(user, application_id)
-    return application, published_result(application)
+    profile = db.session.get(Profile, user.id)
+    return MyResult(
+        application=application,
+        result=published_result(application),
+        full_name=(profile.full_name if profile else None) or user.full_name,
+        masked_nik=mask_nik(profile.nik if profile and profile.nik else ""),
+    )
 
 
 # --- human review ---------------------------------------------------------------------------

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from exam_service.authoring.models import Category
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
+from exam_service.exam.models import Attempt
 from exam_service.feeds.dispatcher import ResultsDispatcher
 from exam_service.feeds.models import OutboxEvent
 from exam_service.recruitment.models import Activity, Application
@@ -70,6 +72,10 @@ def test_nothing_shows_before_the_announcement_time(app, client, scheduled):
             "score": None,
             "max_score": None,
             "rank": None,
+            "categories": [],
+            "method": None,
+            "threshold": None,
+            "quota": None,
             "review": None,
         }
     page = client.get(f"/pengumuman/{scheduled['activity_id']}").get_data(as_text=True)
@@ -200,3 +206,112 @@ def test_the_review_form_on_the_result_page(app, scheduled):
     with app.app_context():
         status = db.session.get_one(Application, application_id).status
     assert status == "not_passed"
+
+
+# --- the candidate's result after publication: per category, the pass mark, printable ---------
+
+
+@pytest.fixture
+def with_scores(app, login, activity_admin, exam_activity, scored_attempt):
+    """An activity that shows scores, with a threshold and a category minimum; Ani passes
+    (4 of 5), Budi does not (below the minimum of "konsep"). Categories have names."""
+    activity_id = exam_activity()
+    ani = scored_attempt(
+        activity_id, {"hitung": ("2.5", "3"), "konsep": ("1.5", "2")}, full_name="Ani Lestari"
+    )
+    budi = scored_attempt(
+        activity_id, {"hitung": ("3", "3"), "konsep": ("0.5", "2")}, full_name="Budi Santoso"
+    )
+    with app.app_context():
+        db.session.get_one(Activity, activity_id).show_score_to_candidates = True
+        for category in db.session.scalars(db.select(Category)):
+            category.name = {"hitung": "Berhitung Dasar", "konsep": "Konsep Statistik"}[
+                category.slug
+            ]
+        db.session.commit()
+    admin = login(activity_admin(activity_id))
+    base = f"/api/v1/admin/activities/{activity_id}/selection"
+    rule = {"method": "threshold", "threshold": "3.5", "category_minimums": {"konsep": "1"}}
+    assert admin.put(base, json=rule).status_code == 200
+    at = utcnow() + timedelta(days=5)
+    assert (
+        admin.post(f"{base}/schedule", json={"announcement_at": at.isoformat()}).status_code == 200
+    )
+    return {"activity_id": activity_id, "ani": login(ani.user), "budi": login(budi.user), "at": at}
+
+
+def test_the_result_shows_each_category_by_name_and_the_pass_mark(app, with_scores):
+    ani = with_scores["ani"]
+    application_id = _application(ani)["application_id"]
+    page = f"/lamaran/{application_id}/hasil"
+    before = ani.get(page).get_data(as_text=True)
+    assert "belum diumumkan" in before
+    assert "Berhitung Dasar" not in before
+    assert 'id="print-button"' not in before
+
+    _publish_at(app, with_scores["at"] + timedelta(seconds=1))
+    result = _result(ani)
+    assert (result["status"], result["score"], result["max_score"]) == ("passed", "4", "5")
+    assert (result["method"], result["threshold"], result["quota"]) == ("threshold", "3.5", None)
+    assert result["categories"] == [
+        {"slug": "hitung", "name": "Berhitung Dasar", "score": "2.5", "max_score": "3",
+         "minimum": None},
+        {"slug": "konsep", "name": "Konsep Statistik", "score": "1.5", "max_score": "2",
+         "minimum": "1"},
+    ]  # fmt: skip
+
+    html = ani.get(page).get_data(as_text=True)
+    assert "Lulus" in html
+    for text in ("Berhitung Dasar", "Konsep Statistik", "2,5 / 3", "1,5 / 2"):
+        assert text in html
+    assert "paling sedikit 3,5" in html  # the pass mark, as Indonesians read it
+    assert not re.search(r"\b\d+\.\d", html.split('id="result-sheet"')[1].split("</article>")[0])
+    assert ">hitung<" not in html
+    assert ">konsep<" not in html
+    # Printable: the office, the candidate, a masked NIK, the activity, dates in WIB.
+    assert 'id="print-button"' in html
+    assert "announcement.js" in html
+    assert "Ani Lestari" in html
+    assert re.search(r"3273\*{8}\d{4}", html)
+    assert not FULL_NIK.search(html)
+    with app.app_context():
+        activity = db.session.get_one(Activity, with_scores["activity_id"])
+        assert activity.office.name in html
+        assert activity.name in html
+    assert html.count(" WIB") >= 2
+
+    budi = with_scores["budi"]
+    budi_html = budi.get(f"/lamaran/{_application(budi)['application_id']}/hasil").get_data(
+        as_text=True
+    )
+    assert "Tidak lulus" in budi_html
+    assert 'class="below"' in budi_html  # konsep 0,5 under its minimum 1
+    # Never another candidate's.
+    assert budi.get(page).status_code == 404
+    assert budi.get(f"/api/v1/me/applications/{application_id}/result").status_code == 404
+
+
+def test_the_scores_stay_as_published_when_the_attempt_is_regraded(app, with_scores):
+    _publish_at(app, with_scores["at"] + timedelta(seconds=1))
+    ani = with_scores["ani"]
+    with app.app_context():
+        for attempt in db.session.scalars(db.select(Attempt)):
+            attempt.category_scores = {"hitung": {"score": "0", "max": "3"}}
+        db.session.commit()
+    assert [c["score"] for c in _result(ani)["categories"]] == ["2.5", "1.5"]
+
+
+def test_without_showing_scores_only_the_outcome_is_shown(app, with_scores):
+    with app.app_context():
+        db.session.get_one(Activity, with_scores["activity_id"]).show_score_to_candidates = False
+        db.session.commit()
+    _publish_at(app, with_scores["at"] + timedelta(seconds=1))
+    ani = with_scores["ani"]
+    result = _result(ani)
+    assert result["status"] == "passed"
+    assert (result["score"], result["categories"], result["threshold"]) == (None, [], None)
+    html = ani.get(f"/lamaran/{_application(ani)['application_id']}/hasil").get_data(as_text=True)
+    assert "Lulus" in html
+    assert "Berhitung Dasar" not in html
+    assert 'id="result-categories"' not in html
+    assert 'id="print-button"' in html  # the outcome itself can still be printed
