@@ -17,7 +17,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-## Serve the demo on http://127.0.0.1:5000 (SQLite + embedded Redis, demo data).
+## Serve the demo on http://127.0.0.1:5000, or on PORT (`PORT=5055 make run`): SQLite +
+## embedded Redis, demo data, log lines for a person; "Serving on" once it answers.
 run: $(VENV)/.run-installed
 	$(BIN)/python -m exam_service.embedded
 

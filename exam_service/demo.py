@@ -2,13 +2,25 @@
 
 Idempotent: running it again keeps existing rows and sets fresh passwords,
 so the printed accounts always work. Everything here is invented.
+
+The demo candidates show three steps of the journey: kandidat1 is accepted and
+booked into the demo session, so they can take the test at once; kandidat2 is
+accepted and still chooses a session; kandidat3's application waits for the
+admin's decision.
+
+The demo session is always open for a first start. A session takes first starts
+only until `LATE_ENTRY_SECONDS` after its start (`exam.service.late_entry_closes_at`),
+and that rule stays as it is; instead, while nobody has begun a test in it, the
+demo session is moved to start again (`keep_demo_session_open`, at every seeding
+and every half minute while `make run` runs, see `embedded.py`). Once kandidat1
+has begun, it stays where it is, like any session.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from PIL import Image
 from pypdf import PdfWriter
@@ -33,12 +45,19 @@ from .core.clock import utcnow
 from .core.extensions import db
 from .core.uploads import PDF
 from .exam.models import Attempt, AttemptStatus
+from .exam.service import late_entry_closes_at
+from .practice.questions import ensure_practice_questions
 from .recruitment.models import Activity, Application, ApplicationStatus
 from .scheduling.models import Booking, TestSession
+from .scheduling.service import session_end
 
 DEMO_OFFICE = {"code": "3299", "name": "BPS Kabupaten Contoh", "region_code": "3299"}
 REGISTRATION_ACTIVITY = "Demo: Rekrutmen Mitra Sensus Pertanian (pendaftaran dibuka)"
 TEST_ACTIVITY = "Demo: Rekrutmen Mitra Survei Sosial Ekonomi (sesi ujian dibuka)"
+# The candidate booked into the demo session: the one who can try the test at once.
+DEMO_TEST_CANDIDATE = "kandidat1@demo.example"
+DEMO_SESSION_PLACE = "Daring (sesi demo: dapat dimulai kapan saja)"
+DEMO_SESSION_CAPACITY = 40
 
 # (email, name, NIK, birth date, gender): invented people with well-formed NIKs.
 CANDIDATES = [
@@ -66,7 +85,7 @@ def seed() -> list[tuple[str, str, str]]:
     _, test = _activities(office, blueprint)
     statuses = [ApplicationStatus.ACCEPTED, ApplicationStatus.ACCEPTED, ApplicationStatus.SUBMITTED]
     sessions = _sessions(test)
-    _open_now(sessions[0])
+    keep_demo_session_open()
     for n, ((email, name, nik, born, gender), status) in enumerate(
         zip(CANDIDATES, statuses, strict=True)
     ):
@@ -75,7 +94,7 @@ def seed() -> list[tuple[str, str, str]]:
         _profile(user, nik, born, gender, office)
         application = _application(test, user, status)
         if n == 0:
-            # The first candidate is booked into the session open now: test right away.
+            # The first candidate is booked into the demo session: test right away.
             _booking(application, sessions[0])
     return rows
 
@@ -113,6 +132,7 @@ def _bank() -> dict:
         categories = ensure_categories(demo.categories)
         for question in demo.questions:
             add_question(question, categories[question.category], status=QuestionStatus.ACTIVE)
+    ensure_practice_questions()  # "Ujian latihan", open to every candidate at any time
     return demo.blueprint.to_dict()
 
 
@@ -160,26 +180,28 @@ def _activity(
 
 
 def _sessions(activity: Activity) -> list[TestSession]:
+    """The test activity's sessions in the order they were created; the first is the
+    demo session (always open, see `keep_demo_session_open`), the others are still
+    to be chosen."""
     existing = db.session.scalars(
         db.select(TestSession)
         .where(TestSession.activity_id == activity.id)
-        .order_by(TestSession.starts_at)
+        .order_by(TestSession.id)
     ).all()
     if existing:
         return list(existing)
-    now = utcnow().replace(second=0, microsecond=0)
-    window = timedelta(seconds=activity.test_duration_seconds + 900)
+    now = _minute(utcnow())
     sessions = []
     for starts_at, place in [
-        (now - timedelta(minutes=5), "Aula Kantor BPS Kabupaten Contoh"),
+        (now, DEMO_SESSION_PLACE),
         (now + timedelta(days=2, hours=1), "Aula Kantor BPS Kabupaten Contoh"),
         (now + timedelta(days=3, hours=3), "Daring dari rumah"),
     ]:
         session = TestSession(
             activity_id=activity.id,
             starts_at=starts_at,
-            ends_at=starts_at + window,
-            capacity=40,
+            ends_at=session_end(activity, starts_at),
+            capacity=DEMO_SESSION_CAPACITY,
             place=place,
         )
         db.session.add(session)
@@ -188,19 +210,58 @@ def _sessions(activity: Activity) -> list[TestSession]:
     return sessions
 
 
-def _open_now(session: TestSession) -> None:
-    """Keep the demo's first session open for a first start at every `make run`: until
-    someone has begun a test in it, it starts now (late entry would otherwise close it
-    `LATE_ENTRY_SECONDS` after the first seeding)."""
-    started = db.session.scalar(
-        db.select(Attempt.id).where(
-            Attempt.session_id == session.id, Attempt.status != AttemptStatus.READY
-        )
+def demo_session() -> TestSession | None:
+    """The session kandidat1 is booked into (the test activity's first), if seeded."""
+    return db.session.scalar(
+        db.select(TestSession)
+        .join(Activity, Activity.id == TestSession.activity_id)
+        .where(Activity.name == TEST_ACTIVITY)
+        .order_by(TestSession.id)
+        .limit(1)
     )
-    if started is None:
-        length = session.ends_at - session.starts_at
-        session.starts_at = utcnow().replace(second=0, microsecond=0)
-        session.ends_at = session.starts_at + length
+
+
+def demo_test_begun() -> bool:
+    """Whether anyone has begun (or finished) a test in the demo session."""
+    session = demo_session()
+    return session is not None and _begun(session)
+
+
+def keep_demo_session_open(now: datetime | None = None) -> bool:
+    """Move the demo session to start now when less than half of the late-entry
+    allowance is left (or it has not started yet), unless someone has begun a test
+    in it. Returns whether it moved.
+
+    The late-entry rule itself is untouched: the session simply starts again, so
+    a first start is possible at any time. Run at every seeding and, by `make run`,
+    more often than every half allowance; the caller commits.
+    """
+    now = now or utcnow()
+    session = demo_session()
+    if session is None or _begun(session):
+        return False
+    half_allowance = (late_entry_closes_at(session) - session.starts_at) / 2
+    if session.starts_at <= now < session.starts_at + half_allowance:
+        return False
+    session.starts_at = _minute(now)
+    session.ends_at = session_end(session.activity, session.starts_at)
+    return True
+
+
+def _begun(session: TestSession) -> bool:
+    # A READY attempt is only a form drawn ahead (by the worker); nobody sat it yet.
+    return (
+        db.session.scalar(
+            db.select(Attempt.id)
+            .where(Attempt.session_id == session.id, Attempt.status != AttemptStatus.READY)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def _profile(user: User, nik: str, born: date, gender: Gender, office: Office) -> None:

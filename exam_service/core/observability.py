@@ -6,9 +6,10 @@ Why each piece exists:
   line of it (nginx sends its `$request_id` as `X-Request-ID`), so an operator can
   follow one failed save from the edge to the app.
 - Logs are JSON lines on stderr so that the log collector can index their fields
-  without parsing free text. Paths only, never query strings or bodies: those may
-  carry personal data. The single-use tokens of mailed links (activation, password reset, e-mail
-  change) are redacted.
+  without parsing free text (`LOG_FORMAT=text` gives lines for a person instead,
+  as `make run` does on the console). Paths only, never query strings or bodies:
+  those may carry personal data. The single-use tokens of mailed links
+  (activation, password reset, e-mail change) are redacted.
 - Metrics answer "is the test running well?" during a session: request latency per
   endpoint, how many attempts are in progress, how many answers are saved per
   second, and how late the finishing worker is (a late worker means candidates'
@@ -114,6 +115,22 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """One line a person reads on a console (`LOG_FORMAT=text`, what `make run` uses):
+    local time, level, logger, message, and the request id when there is one.
+
+        14:03:07 INFO    exam_service.access: GET /no-such-page 404 2.1 ms [req 3f2a...]
+    """
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [req {request_id}]" if request_id else line
+
+
 def configure_logging(log_format: str, level: str) -> None:
     """Log records of the `exam_service` loggers (`app.logger` too) as lines on stderr.
 
@@ -134,9 +151,7 @@ def configure_logging(log_format: str, level: str) -> None:
             timestamp="time",  # UTC, ISO 8601
         )
     elif log_format == "text":
-        formatter = logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-        )
+        formatter = TextFormatter()
     else:
         raise ValueError(f"LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
     logger = logging.getLogger("exam_service")

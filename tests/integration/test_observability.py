@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exam_service import create_app
 from exam_service.core.clock import utcnow
+from exam_service.core.config import Config
 from exam_service.core.extensions import db, redis_store
 from exam_service.core.observability import configure_logging, flush_logs
 from exam_service.exam import live
@@ -211,6 +212,41 @@ def test_no_nik_in_the_logs_of_completing_a_profile(make_user, login, capsys, ca
     assert payload["nik"] not in logged
     # Any 16-digit number standing alone (a request id is hex: digits may run inside it).
     assert not re.search(r"(?<![0-9A-Za-z])\d{16}(?![0-9A-Za-z])", logged)
+
+
+@pytest.fixture
+def text_logs(app):
+    """`LOG_FORMAT=text` (what `make run` sets) for one test, then the app's own again."""
+    configure_logging("text", "INFO")
+    yield
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+
+
+def test_the_text_format_is_one_line_a_person_reads(client, capsys, text_logs):
+    stderr(capsys)
+    client.get("/no-such-page?email=someone@example.org", headers={"X-Request-ID": "trace-2"})
+    logging.getLogger("exam_service.demo").warning("no request here")
+    lines = stderr(capsys).splitlines()
+    access = [line for line in lines if "trace-2" in line]
+    assert len(access) == 1
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d INFO {4}exam_service\.access: GET /no-such-page 404 [\d.]+ ms"
+        r" \[req trace-2\]",
+        access[0],
+    ), access[0]
+    # Without a request, no empty request id (Alembic's handler on the root may repeat it).
+    outside = [line for line in lines if line.endswith("no request here")]
+    assert any(
+        re.fullmatch(r"\d\d:\d\d:\d\d WARNING exam_service\.demo: no request here", line)
+        for line in outside
+    ), outside
+    assert not json_lines("\n".join(lines))
+    assert "someone" not in "\n".join(lines)
+
+
+def test_json_is_the_default_format(tmp_path):
+    """Production (gunicorn, docker compose) sets no LOG_FORMAT: JSON lines."""
+    assert Config.from_env(tmp_path, environ={}).LOG_FORMAT == "json"
 
 
 @pytest.mark.parametrize(("log_format", "level"), [("xml", "INFO"), ("json", "LOUD")])
