@@ -26,6 +26,7 @@ from .authoring.transfer.routes import pages as authoring_transfer_pages
 from .core.clock import format_wib
 from .core.extensions import db, redis_store
 from .core.formatting import minutes_text, number_text, percent_text
+from .core.mail import linked
 from .exam import service as exam
 from .exam.routes import api as exam_api
 from .exam.routes import pages as exam_pages
@@ -170,6 +171,7 @@ def _end_transaction(response: Response) -> Response:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["wib"] = format_wib
+    app.jinja_env.filters["linked"] = linked
     # Numbers as Indonesians read them (core/formatting.py): `x|number` ("37,5",
     # "1.234", a score of 46.000 is "46"), `x|number(2)` (exactly two decimals),
     # `rate|percent` ("37,5%"), `seconds|minutes` ("60 menit").

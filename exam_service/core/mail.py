@@ -117,11 +117,12 @@ def _message(to: str, subject: str, text: str, attachments: tuple[Attachment, ..
 
 def _html(subject: str, text: str) -> str:
     """The HTML twin of a plain-text mail: its paragraphs, with links that can be tapped."""
-    paragraphs = [_linked(p) for p in text.strip().split("\n\n")]
+    paragraphs = [linked(p) for p in text.strip().split("\n\n")]
     return render_template("mail/message.html", subject=subject, paragraphs=paragraphs)
 
 
-def _linked(paragraph: str) -> Markup:
+def linked(paragraph: str) -> Markup:
+    """Text as HTML with its addresses as links and its line breaks kept (mails, notices)."""
     parts: list[Markup] = []
     position = 0
     for match in _URL.finditer(paragraph):

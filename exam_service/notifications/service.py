@@ -39,12 +39,20 @@ def connect_signals() -> None:
 
 
 def notify(
-    user: User, kind: str, title: str, body: str, attachments: tuple[Attachment, ...] = ()
+    user: User,
+    kind: str,
+    title: str,
+    body: str,
+    attachments: tuple[Attachment, ...] = (),
+    mail_note: str = "",
 ) -> Notice:
-    """Record a notice for `user` and queue the same text as a mail."""
+    """Record a notice for `user` and queue the same text as a mail (with
+    `mail_note`, what only the mail needs to say, e.g. about its attachment)."""
     notice = Notice(user_id=user.id, kind=kind, title=title, body=body)
     db.session.add(notice)
     text = _("Halo %(name)s,", name=user.full_name) + "\n\n" + body
+    if mail_note:
+        text += "\n\n" + mail_note
     send_mail(user.email, title, text, attachments, at_once=False)
     return notice
 
@@ -147,8 +155,7 @@ def _remind(user: User, booking: Booking, kind: str) -> None:
         link=mail_link("exam.test_page"),
     )
     body = _(
-        "Pengingat: ujian kompetensi %(activity)s dimulai %(starts)s.\n\n%(where)s\n\n"
-        "%(bring)s\n\nJadwal terlampir dalam berkas kalender (sesi-ujian.ics).",
+        "Pengingat: ujian kompetensi %(activity)s dimulai %(starts)s.\n\n%(where)s\n\n%(bring)s",
         activity=session.activity.name,
         starts=format_wib(session.starts_at),
         where=where,
@@ -158,4 +165,5 @@ def _remind(user: User, booking: Booking, kind: str) -> None:
         ),
     )
     title = _("Pengingat ujian besok: %(activity)s", activity=session.activity.name)
-    notify(user, kind, title, body, (session_calendar(booking),))
+    note = _("Jadwal terlampir dalam berkas kalender (sesi-ujian.ics).")
+    notify(user, kind, title, body, (session_calendar(booking),), mail_note=note)
