@@ -105,6 +105,34 @@ class Extension(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Accommodation(db.Model):
+    """Extra minutes for one candidate (e.g. a disability), set by an admin before the
+    start and added to the deadline when the attempt begins (`service._begin`)."""
+
+    __tablename__ = "accommodations"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), primary_key=True)
+    seconds: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reopening(db.Model):
+    """A timed-out attempt given back its unused time, at most once (the primary key)."""
+
+    __tablename__ = "attempt_reopenings"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    seconds: Mapped[int]
+    # The deadline and finish time the attempt had before it was reopened.
+    previous_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IntegrityEvent(db.Model):
     """Tab hidden, offline and the like: shown to admins, never used to fail anyone."""
 

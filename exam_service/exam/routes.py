@@ -22,11 +22,14 @@ from ..scheduling import service as scheduling
 from . import service, supervision
 from .models import Attempt, AttemptStatus
 from .schemas import (
+    AccommodationIn,
+    AccommodationOut,
     AnswerIn,
     AnswerOut,
     AnswerPath,
     AttemptOut,
     AttemptStatusOut,
+    BookingPath,
     ExtensionIn,
     ExtensionOut,
     IntegrityEventIn,
@@ -36,7 +39,12 @@ from .schemas import (
     ItemRulingOut,
     MonitorOut,
     MonitorRowOut,
+    MonitorSessionOut,
     ReceiptOut,
+    ReopenIn,
+    ReopenOut,
+    SessionExtensionIn,
+    SessionExtensionOut,
     StartSessionOut,
 )
 
@@ -186,13 +194,81 @@ def test_page() -> Any:
 @admin_required
 @validate_request()
 def api_monitor(path: SessionPath) -> Response:
-    rows = supervision.monitor(current_user, path.session_id)
+    """The live monitor's data (its page asks every 10 s): the session's time and place,
+    every booked candidate with progress, time left and integrity events."""
+    view = supervision.monitor_view(current_user, path.session_id)
+    session = view.session
     return json_response(
         MonitorOut(
             session_id=path.session_id,
             server_time=utcnow(),
-            rows=[MonitorRowOut.model_validate(row) for row in rows],
+            session=out(MonitorSessionOut, session, activity_name=session.activity.name),
+            rows=[_monitor_row_out(row) for row in view.rows],
         )
+    )
+
+
+def _monitor_row_out(row: supervision.MonitorRow) -> MonitorRowOut:
+    return out(
+        MonitorRowOut,
+        row,
+        events=[IntegrityEventOut(kind=kind, at=at) for kind, at in row.events],
+    )
+
+
+@api.put(
+    "/admin/bookings/<int:booking_id>/accommodation",
+    responses=responses(200, AccommodationOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_set_accommodation(path: BookingPath, body: AccommodationIn) -> Response:
+    """Extra minutes for one candidate (e.g. a disability), added to the deadline when the
+    test starts; 0 removes them. 409 `attempt_already_started` once the test has begun
+    (give an extension then)."""
+    seconds = supervision.set_accommodation(
+        current_user, path.booking_id, body.minutes * 60, body.reason
+    )
+    return json_response(AccommodationOut(booking_id=path.booking_id, minutes=seconds // 60))
+
+
+@api.post(
+    "/admin/sessions/<int:session_id>/extensions",
+    responses=responses(201, SessionExtensionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_extend_session(path: SessionPath, body: SessionExtensionIn) -> Response:
+    """Every attempt of the session in progress now gets the same extra minutes (a power
+    cut in the room), in one transaction; each candidate gets a notice."""
+    done = supervision.extend_session(current_user, path.session_id, body.minutes * 60, body.reason)
+    return json_response(
+        SessionExtensionOut(
+            session_id=path.session_id,
+            extended_attempts=done.extended,
+            skipped_attempts=done.skipped,
+        ),
+        201,
+    )
+
+
+@api.post(
+    "/admin/attempts/<int:attempt_id>/reopen",
+    responses=responses(200, ReopenOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_reopen(path: AttemptPath, body: ReopenIn) -> Response:
+    """Give a timed-out attempt back its unused time, once (see `supervision.unused_seconds`);
+    the answers stay and the candidate resumes on the test page."""
+    attempt = supervision.reopen(current_user, path.attempt_id, body.reason)
+    assert attempt.deadline is not None
+    restored = supervision.reopened_seconds(attempt.id)
+    return json_response(
+        ReopenOut(attempt_id=attempt.id, deadline=attempt.deadline, restored_seconds=restored)
     )
 
 
@@ -240,14 +316,19 @@ def api_rule_item(path: ActivityPath, body: ItemRulingIn) -> Response:
 @pages.route("/admin/sesi/<id:session_id>/pantau")
 @admin_required
 def monitor_page(session_id: int) -> Any:
-    rows = supervision.monitor(current_user, session_id)
-    return render_template("exam/monitor.html", session_id=session_id, rows=rows)
+    view = supervision.monitor_view(current_user, session_id)
+    return render_template("exam/monitor.html", session_id=session_id, view=view, rows=view.rows)
+
+
+def _back_to_monitor() -> Any:
+    session_id = id_arg(request.form, "session_id", required=True)  # where to go back to
+    return redirect(url_for("exam.monitor_page", session_id=session_id))
 
 
 @pages.route("/admin/ujian/<id:attempt_id>/tambah-waktu", methods=["POST"])
 @admin_required
 def extend_page(attempt_id: int) -> Any:
-    session_id = id_arg(request.form, "session_id", required=True)  # where to go back to
+    back = _back_to_monitor()
     try:
         supervision.extend(
             current_user,
@@ -258,4 +339,49 @@ def extend_page(attempt_id: int) -> Any:
         flash(_("Waktu ditambahkan."), "success")
     except ServiceError as e:
         flash(e.message, "error")
+    return back
+
+
+@pages.route("/admin/sesi/<id:session_id>/tambah-waktu", methods=["POST"])
+@admin_required
+def extend_session_page(session_id: int) -> Any:
+    try:
+        done = supervision.extend_session(
+            current_user,
+            session_id,
+            request.form.get("minutes", type=int, default=0) * 60,
+            request.form.get("reason", ""),
+        )
+        flash(_("Waktu ditambahkan untuk %(n)d peserta.", n=done.extended), "success")
+    except ServiceError as e:
+        flash(e.message, "error")
     return redirect(url_for("exam.monitor_page", session_id=session_id))
+
+
+@pages.route("/admin/peserta-sesi/<id:booking_id>/waktu-khusus", methods=["POST"])
+@admin_required
+def accommodation_page(booking_id: int) -> Any:
+    back = _back_to_monitor()
+    try:
+        supervision.set_accommodation(
+            current_user,
+            booking_id,
+            request.form.get("minutes", type=int, default=-1) * 60,
+            request.form.get("reason", ""),
+        )
+        flash(_("Waktu khusus disimpan."), "success")
+    except ServiceError as e:
+        flash(e.message, "error")
+    return back
+
+
+@pages.route("/admin/ujian/<id:attempt_id>/buka-kembali", methods=["POST"])
+@admin_required
+def reopen_page(attempt_id: int) -> Any:
+    back = _back_to_monitor()
+    try:
+        supervision.reopen(current_user, attempt_id, request.form.get("reason", ""))
+        flash(_("Ujian dibuka kembali. Peserta dapat melanjutkan di halaman ujian."), "success")
+    except ServiceError as e:
+        flash(e.message, "error")
+    return back

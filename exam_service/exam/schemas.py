@@ -133,6 +133,11 @@ class IntegrityEventIn(BaseModel):
     kind: str = Field(max_length=32)
 
 
+class IntegrityEventOut(OutModel):
+    kind: str
+    at: datetime
+
+
 class MonitorRowOut(OutModel):
     booking_id: int
     candidate_name: str
@@ -141,16 +146,65 @@ class MonitorRowOut(OutModel):
     started_at: datetime | None
     answered: int
     remaining_seconds: int
+    deadline: datetime | None
     finished_at: datetime | None
     finish_reason: str | None
     extension_seconds: int
+    accommodation_seconds: int = Field(description="Extra time set before the start")
+    reopened: bool = Field(description="Given back its unused time once after a timeout")
+    can_reopen: bool
     integrity_events: int
+    event_counts: dict[str, int] = Field(description="Integrity events per kind")
+    events: list[IntegrityEventOut] = Field(description="The latest integrity events, oldest first")
+
+
+class MonitorSessionOut(OutModel):
+    activity_name: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
 
 
 class MonitorOut(OutModel):
     session_id: int
     server_time: datetime
+    session: MonitorSessionOut
     rows: list[MonitorRowOut]
+
+
+class BookingPath(BaseModel):
+    booking_id: RowId
+
+
+class AccommodationIn(BaseModel):
+    minutes: int = Field(ge=0, le=120, description="0 removes the accommodation")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AccommodationOut(OutModel):
+    booking_id: int
+    minutes: int
+
+
+class SessionExtensionIn(BaseModel):
+    minutes: int = Field(ge=1, le=120)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SessionExtensionOut(OutModel):
+    session_id: int
+    extended_attempts: int
+    skipped_attempts: int
+
+
+class ReopenIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReopenOut(OutModel):
+    attempt_id: int
+    deadline: datetime
+    restored_seconds: int
 
 
 class ExtensionIn(BaseModel):
@@ -162,11 +216,6 @@ class ExtensionOut(OutModel):
     attempt_id: int
     deadline: datetime
     extension_seconds: int
-
-
-class IntegrityEventOut(OutModel):
-    kind: str
-    at: datetime
 
 
 class IntegrityEventListOut(OutModel):

@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, bindparam, func, text
+from sqlalchemy import BigInteger, bindparam, func, or_, text
 from sqlalchemy.exc import IntegrityError
 
 from question_bank import (
@@ -51,6 +51,7 @@ from ..recruitment.models import Application
 from ..scheduling.models import Booking, TestSession
 from . import live, signals
 from .models import (
+    Accommodation,
     Answer,
     Attempt,
     AttemptItem,
@@ -58,6 +59,7 @@ from .models import (
     FinishReason,
     IntegrityEvent,
     ItemRuling,
+    Reopening,
 )
 
 log = logging.getLogger(__name__)
@@ -181,9 +183,31 @@ def _begin(attempt: Attempt, session: TestSession, now: datetime) -> None:
         .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.READY)
         .values(status=AttemptStatus.IN_PROGRESS, started_at=now, deadline=deadline)
     ).rowcount
+    if started:
+        # An accommodation (extra minutes set before the start) reaches past the session's
+        # end too. Read after the UPDATE, which holds the row lock that
+        # `supervision.set_accommodation` also takes: one set meanwhile is either seen
+        # here or refused there as too late.
+        extra = accommodation_seconds(attempt.booking_id)
+        if extra:
+            db.session.execute(
+                db.update(Attempt)
+                .where(Attempt.id == attempt.id)
+                .values(deadline=deadline + timedelta(seconds=extra))
+            )
     db.session.refresh(attempt)
     if started:
         _publish_live_state(attempt)
+
+
+def accommodation_seconds(booking_id: int) -> int:
+    """The extra time set for this booking before the start (0 when none)."""
+    return (
+        db.session.scalar(
+            db.select(Accommodation.seconds).where(Accommodation.booking_id == booking_id)
+        )
+        or 0
+    )
 
 
 def _attempt_in_progress(user_id: int) -> Attempt | None:
@@ -287,6 +311,12 @@ def rebuild_live_state(attempt_id: int) -> None:
     _live_copy(db.session.get_one(Attempt, attempt_id))()
 
 
+def republish_live_state(attempt: Attempt) -> None:
+    """Once the transaction has committed, replace Redis's copy of an attempt with the
+    database's as read now (answers included): after a reopening."""
+    after_commit(_live_copy(attempt))
+
+
 def _live_copy(
     attempt: Attempt, answers: dict[int, tuple[int, str | None]] | None = None
 ) -> Callable[[], None]:
@@ -324,7 +354,7 @@ def repair_live_deadlines() -> int:
     disagrees with the database; the worker's sweep calls this. Returns how many were
     repaired.
 
-    Only an extension moves a deadline after the start, so only extended attempts are
+    Only an extension or a reopening moves a deadline after the start, so only those are
     compared: a lost copy of a start leaves no keys (the next save rebuilds them), and
     a lost copy of a finish only lets Redis allow what the database then refuses.
     """
@@ -536,7 +566,9 @@ def overdue_attempt_ids(now: datetime, limit: int = 500) -> list[int]:
 def in_progress_deadlines(*, extended_only: bool = False) -> list[tuple[int, datetime]]:
     conditions = [Attempt.status == AttemptStatus.IN_PROGRESS]
     if extended_only:
-        conditions.append(Attempt.extension_seconds > 0)
+        # A reopened attempt's deadline also moved after its start.
+        reopened = db.select(Reopening.attempt_id).where(Reopening.attempt_id == Attempt.id)
+        conditions.append(or_(Attempt.extension_seconds > 0, reopened.exists()))
     return list(db.session.execute(db.select(Attempt.id, Attempt.deadline).where(*conditions)))
 
 

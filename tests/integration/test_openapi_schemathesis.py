@@ -140,6 +140,7 @@ def seeded(
         "activity_id": activity_id,
         "application_id": application["application_id"],
         "session_id": booked.session_id,
+        "booking_id": booked.booking_id,
         "attempt_id": attempt_id,
         "key_id": office_key["id"],
         "webhook_id": webhook["id"],
