@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_openapi3 import validate_request
+from pydantic import ValidationError
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.documents import send_document
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
+from ..core.clock import to_wib, utcnow
 from ..core.errors import Invalid
 from ..core.path_params import ActivityPath, ApplicationPath
-from . import service
+from . import listing, service
 from .forms import ActivityForm, ApplicationFilterForm
 from .models import Activity
 from .schemas import (
@@ -24,11 +30,15 @@ from .schemas import (
     AdminApplicationListOut,
     ApplicationDocumentPath,
     ApplicationRowOut,
+    ApplicationsExportQuery,
     ApplicationsQuery,
+    BulkDecisionIn,
+    BulkDecisionOut,
     DecisionIn,
     DecisionOut,
     OpenActivityListOut,
     OpenActivityOut,
+    SkippedOut,
 )
 
 api = api_blueprint("recruitment_api", __name__, "recruitment")
@@ -53,11 +63,32 @@ def _row_out(row: service.ApplicationRow) -> ApplicationRowOut:
         nik=row.masked_nik,
         education=row.profile.education,
         eligibility=row.eligibility,
+        documents_complete=row.documents_complete,
     )
 
 
 def _filters(query: ApplicationsQuery) -> service.ApplicationFilters:
-    return service.ApplicationFilters(**query.model_dump())
+    """The service's filters; a plain name (region, nik) wins over its older twin."""
+    values = query.model_dump(include=set(_FILTER_FIELDS))
+    if query.region is not None:
+        values["in_region"] = query.region == "in"
+    if query.nik is not None:
+        values["nik_flagged"] = query.nik == "flagged"
+    if query.documents is not None:
+        values["documents_complete"] = query.documents == "complete"
+    values["q"] = (query.q or "").strip() or None
+    return service.ApplicationFilters(**values)
+
+
+_FILTER_FIELDS = (
+    "activity_id",
+    "status",
+    "education",
+    "min_age",
+    "max_age",
+    "in_region",
+    "nik_flagged",
+)
 
 
 # --- JSON API: admins -----------------------------------------------------------
@@ -99,9 +130,74 @@ def api_update_activity(path: ActivityPath, body: ActivityIn) -> Response:
 @admin_required
 @validate_request()
 def api_admin_applications(query: ApplicationsQuery) -> Response:
-    rows = service.admin_list_applications(current_user, _filters(query))
+    """The office's applications matching the filters; 50 a page with `page`."""
+    listing_page = listing.list_page(current_user, _filters(query), query.sort, query.page)
     return json_response(
-        AdminApplicationListOut(count=len(rows), items=[_row_out(r) for r in rows])
+        AdminApplicationListOut(
+            count=len(listing_page.rows),
+            items=[_row_out(r) for r in listing_page.rows],
+            total=listing_page.total,
+            page=listing_page.page,
+            pages=listing_page.pages,
+            eligible=listing_page.eligible,
+        )
+    )
+
+
+@api.get(
+    "/admin/applications/export",
+    responses=responses(200, None),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_export_applications(query: ApplicationsExportQuery) -> Response:
+    """The filtered list as a CSV or XLSX attachment; NIKs masked unless `full_nik`
+    (audited as `export_full_nik`)."""
+    table = listing.export_table(current_user, _filters(query), query.sort, query.full_nik)
+    return _export_response(table, query.format)
+
+
+def _export_response(table: listing.ExportTable, export_format: str) -> Response:
+    if export_format == "xlsx":
+        data = listing.to_xlsx(table)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        data = listing.to_csv(table)
+        mimetype = "text/csv; charset=utf-8"
+    stamp = to_wib(utcnow()).strftime("%Y%m%d-%H%M")
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="lamaran-{stamp}.{export_format}"'},
+    )
+
+
+@api.post(
+    "/admin/applications/decisions",
+    responses=responses(200, BulkDecisionOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_bulk_decide(body: BulkDecisionIn) -> Response:
+    """One decision for many applications, in one transaction: each is decided
+    (and audited, and told to the candidate) like a single decision; those that
+    cannot be are listed in `skipped` with the reason, the others are decided."""
+    filters = _filters(body.filter or ApplicationsQuery())
+    result = listing.bulk_decide(
+        current_user, body.decision, body.reason, filters, body.application_ids
+    )
+    return json_response(_bulk_out(result))
+
+
+def _bulk_out(result: listing.BulkResult) -> BulkDecisionOut:
+    return BulkDecisionOut(
+        decision=result.decision,
+        decided_count=len(result.decided),
+        decided_ids=result.decided,
+        skipped=[out(SkippedOut, s) for s in result.skipped],
+        message=result.summary(),
     )
 
 
@@ -191,13 +287,116 @@ def _activity_form_page(form: ActivityForm, activity: Activity | None, status: i
     return render_template("recruitment/activity_form.html", form=form, activity=activity), status
 
 
+# The list's own query parameters besides the filter form's (plain names that other
+# pages link with); an invalid one is ignored, like an invalid filter.
+_PAGE_ARGS = ("region", "nik", "documents", "q", "sort", "page")
+
+
+def _page_filters(
+    args: MultiDict[str, str] | None = None,
+) -> tuple[ApplicationFilterForm, ApplicationsQuery, service.ApplicationFilters]:
+    """The list's filters from the query string (or `args`)."""
+    args = request.args if args is None else args
+    form = ApplicationFilterForm(formdata=args)
+    form.set_activities([o.activity for o in service.list_activities_for_admin(current_user)])
+    values: dict[str, Any] = {}
+    for key in _PAGE_ARGS:
+        raw = args.get(key, "").strip()
+        if not raw:
+            continue
+        try:
+            ApplicationsQuery.model_validate({key: raw})
+        except ValidationError:
+            continue
+        values[key] = raw
+    query = ApplicationsQuery.model_validate(values)
+    filters = form.filters()
+    if query.region is not None:
+        filters = replace(filters, in_region=query.region == "in")
+    if query.nik is not None:
+        filters = replace(filters, nik_flagged=query.nik == "flagged")
+    if query.documents is not None:
+        filters = replace(filters, documents_complete=query.documents == "complete")
+    filters = replace(filters, q=(query.q or "").strip() or None)
+    return form, query, filters
+
+
+def _filter_args() -> list[tuple[str, str]]:
+    """The list's filters and sort (not the page) as query pairs, to carry along."""
+    return [
+        (key, value)
+        for key, value in request.args.items(multi=True)
+        if key not in {"page", "format", "full_nik", "_"} and value != ""
+    ]
+
+
 @pages.route("/admin/lamaran")
 @admin_required
 def admin_applications() -> Any:
-    form = ApplicationFilterForm(formdata=request.args)
-    form.set_activities([o.activity for o in service.list_activities_for_admin(current_user)])
-    rows = service.admin_list_applications(current_user, form.filters())
-    return render_template("recruitment/admin_applications.html", form=form, rows=rows)
+    form, query, filters = _page_filters()
+    listing_page = listing.list_page(current_user, filters, query.sort, query.page or 1)
+    return render_template(
+        "recruitment/admin_applications.html",
+        form=form,
+        query=query,
+        listing=listing_page,
+        rows=listing_page.rows,
+        filter_args=_filter_args(),
+        sort_labels=listing.SORT_LABELS,
+    )
+
+
+@pages.route("/admin/lamaran/keputusan", methods=["POST"])
+@admin_required
+def admin_bulk_decision() -> Any:
+    """A bulk decision in two steps: the count to confirm, then the decision."""
+    decision = request.form.get("decision", "")
+    reason = request.form.get("reason", "")
+    # The list's filters travel as `f.<name>` fields, so they never mix with the form's own.
+    filter_pairs = [
+        (key[2:], value) for key, value in request.form.items(multi=True) if key.startswith("f.")
+    ]
+    back = url_for(".admin_applications") + ("?" + urlencode(filter_pairs) if filter_pairs else "")
+    selected = request.form.get("scope") == "selected"
+    ids = [int(v) for v in request.form.getlist("application_ids") if v.isdigit()]
+    if selected and not ids:
+        flash(_("Pilih dahulu lamaran yang akan diputuskan."), "error")
+        return redirect(back, 303)
+    filters = _page_filters(ImmutableMultiDict(filter_pairs))[2]
+    try:
+        listing._check_reason(decision, reason)
+        if request.form.get("confirmed") != "1":
+            plan = listing.plan_bulk(current_user, decision, filters, ids if selected else None)
+            return render_template(
+                "recruitment/admin_applications_confirm.html",
+                plan=plan,
+                decision=decision,
+                reason=reason,
+                selected=selected,
+                ids=ids,
+                filter_pairs=filter_pairs,
+                back=back,
+                skip_counts=Counter(str(s.message) for s in plan.skipped).most_common(),
+            )
+        result = listing.bulk_decide(
+            current_user, decision, reason, filters, ids if selected else None
+        )
+    except Invalid as e:
+        flash(e.message, "error")
+        return redirect(back, 303)
+    flash(result.summary(), "success" if result.decided else "info")
+    return redirect(back, 303)
+
+
+@pages.route("/admin/lamaran/ekspor")
+@admin_required
+def admin_export() -> Response:
+    """The filtered list as CSV or XLSX; the full NIK only when asked (audited)."""
+    query, filters = _page_filters()[1:]
+    export_format = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    full_nik = request.args.get("full_nik") == "1"
+    table = listing.export_table(current_user, filters, query.sort, full_nik=full_nik)
+    return _export_response(table, export_format)
 
 
 @pages.route("/admin/lamaran/<id:application_id>/dokumen/<kind>")

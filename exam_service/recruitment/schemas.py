@@ -128,6 +128,23 @@ class ApplicationsQuery(BaseModel):
     max_age: int | None = Field(default=None, ge=0, le=150)
     in_region: bool | None = None
     nik_flagged: bool | None = None
+    # The plain names that the pages link with (the two above mean the same).
+    region: Literal["in", "out"] | None = Field(
+        default=None, description="in: domicile in the office's region; out: elsewhere"
+    )
+    nik: Literal["flagged", "clear"] | None = None
+    documents: Literal["complete", "incomplete"] | None = None
+    q: str | None = Field(default=None, max_length=120, description="Part of the name, any case")
+    sort: Literal["submitted", "-submitted", "name", "-name", "status"] = "submitted"
+    page: int | None = Field(
+        default=None, ge=1, description="50 a page; without it, every application"
+    )
+
+
+class ApplicationsExportQuery(ApplicationsQuery):
+    format: Literal["csv", "xlsx"] = "csv"
+    # The whole NIK instead of the masked one; every such export is audited.
+    full_nik: bool = False
 
 
 class CheckOut(OutModel):
@@ -157,11 +174,20 @@ class ApplicationRowOut(OutModel):
     status: ApplicationStatus
     submitted_at: datetime
     eligibility: EligibilityOut
+    # Every document uploaded (null where not computed).
+    documents_complete: bool | None = None
 
 
 class AdminApplicationListOut(OutModel):
+    # Items in this answer.
     count: int
     items: list[ApplicationRowOut]
+    # Applications matching the filters, on every page.
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    # Of `total`: those a bulk acceptance takes (hard rules met, every document).
+    eligible: int = 0
 
 
 class CandidateProfileOut(OutModel):
@@ -226,3 +252,31 @@ class DecisionOut(OutModel):
     status: ApplicationStatus
     decided_at: datetime | None
     decision_reason: str | None
+
+
+class BulkDecisionIn(BaseModel):
+    """A decision for many applications: those of `application_ids` that match
+    `filter`, or every application matching `filter` (no filter: the office's
+    whole list). An acceptance takes only applications that meet the hard rules
+    and have every document."""
+
+    application_ids: list[RowId] | None = Field(default=None, max_length=10000)
+    filter: ApplicationsQuery | None = None
+    decision: Literal["accepted", "rejected"]
+    # Required when rejecting; one reason for all.
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class SkippedOut(OutModel):
+    application_id: int
+    reason: str
+    message: str
+
+
+class BulkDecisionOut(OutModel):
+    decision: str
+    decided_count: int
+    decided_ids: list[int]
+    skipped: list[SkippedOut]
+    # "480 diterima, 20 dilewati: sudah memilih sesi"
+    message: str

@@ -431,6 +431,10 @@ class ApplicationFilters:
     max_age: int | None = None
     in_region: bool | None = None
     nik_flagged: bool | None = None
+    # All six documents uploaded (True), or some missing (False).
+    documents_complete: bool | None = None
+    # Part of the name, any case.
+    q: str | None = None
 
     def accepts(self, e: Eligibility) -> bool:
         """The filters on computed values (age at submission, region, NIK flags)."""
@@ -447,6 +451,8 @@ class ApplicationRow:
     application: Application
     profile: Profile
     eligibility: Eligibility
+    # Known when the row comes from `list_page` (None otherwise).
+    documents_complete: bool | None = None
 
     @property
     def masked_nik(self) -> str:
