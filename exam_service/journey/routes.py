@@ -30,6 +30,7 @@ from ..recruitment.schemas import (
 )
 from ..scheduling.models import Booking
 from ..selection import service as selection
+from . import funnel
 from . import service as journey
 
 api = api_blueprint("journey_api", __name__, "recruitment")
@@ -193,4 +194,16 @@ def admin_application(application_id: int) -> Any:
         document_labels=DOCUMENT_LABELS,
         audit_labels=recruitment.AUDIT_LABELS,
         status_labels=recruitment.STATUS_LABELS,
+    )
+
+
+@pages.route("/admin/kegiatan/<id:activity_id>")
+@admin_required
+def admin_activity(activity_id: int) -> Any:
+    """The admin's home for one recruitment: its funnel, its phases and every page of it."""
+    return render_template(
+        "journey/admin_activity.html",
+        funnel=funnel.activity_funnel(current_user, activity_id),
+        phase_labels=funnel.PHASE_LABELS,
+        state_labels=funnel.STATE_LABELS,
     )
