@@ -38,6 +38,8 @@ class ResultTable:
     activity_name: str
     header: list[str]
     rows: list[list[Cell]]
+    # The category codes of the "Skor <category>" columns (pages show their names).
+    categories: tuple[str, ...] = ()
 
 
 def export(admin: User, activity_id: int, export_format: str) -> bytes:
@@ -89,7 +91,7 @@ def results_table(admin: User, activity_id: int) -> ResultTable:
                 attempt.grading_version,
             ]
         )
-    return ResultTable(state.activity.name, header, rows)
+    return ResultTable(state.activity.name, header, rows, tuple(categories))
 
 
 def _graded(activity_id: int) -> list:

@@ -1,4 +1,5 @@
-"""Item statistics views: a JSON endpoint and two pages (author role).
+"""Item statistics views: a JSON endpoint and two pages (author role), and the
+item rulings pages (admins of the activity's office).
 
 Only aggregates: no candidate's name, NIK, email or attempt appears here.
 Authors see keys and points, as everywhere in their bank.
@@ -9,15 +10,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_openapi3 import validate_request
 from pydantic import BaseModel, Field
 
-from ..accounts.auth import author_required
+from question_bank import FaultyRule
+
+from ..accounts.auth import admin_required, author_required
 from ..core.api import SESSION_AUTH, OutModel, api_blueprint, json_response, out, responses
+from ..core.errors import ServiceError
+from ..core.formatting import number_text
 from ..core.path_params import RowId, id_arg
 from . import service as statistics
+from .forms import RULE_HINTS, RULE_LABELS, RulingForm
 from .service import Bin, Report
 
 api = api_blueprint("item_stats_api", __name__, "bank")
@@ -157,6 +165,59 @@ def item(version_id: int) -> Any:
         flag_labels=FLAG_LABELS,
         min_responses=statistics.MIN_RESPONSES,
     )
+
+
+# --- item rulings (admins of the activity's office) ----------------------------------
+
+
+@pages.route("/admin/kegiatan/<id:activity_id>/soal-bermasalah")
+@admin_required
+def admin_rulings(activity_id: int) -> Any:
+    """The activity's items with their statistics and rulings, to find a faulty one."""
+    return render_template(
+        "item_analysis/rulings.html",
+        overview=statistics.rulings_for_admin(current_user, activity_id),
+        flag_labels=FLAG_LABELS,
+        rule_labels=RULE_LABELS,
+        min_responses=statistics.MIN_RESPONSES,
+    )
+
+
+@pages.route(
+    "/admin/kegiatan/<id:activity_id>/soal-bermasalah/<id:version_id>", methods=["GET", "POST"]
+)
+@admin_required
+def admin_ruling(activity_id: int, version_id: int) -> Any:
+    """Rule one item faulty, after a confirmation; says how many attempts were regraded."""
+    row = statistics.ruling_for_admin(current_user, activity_id, version_id)
+    form = RulingForm()
+    if request.method == "GET" and row.ruling is not None:
+        form.rule.data = row.ruling.rule
+    if form.validate_on_submit():
+        try:
+            regraded = statistics.rule(
+                current_user, activity_id, version_id, FaultyRule(form.rule.data), form.reason.data
+            )
+        except ServiceError as e:
+            form.show_service_error(e, default_field="reason")
+        else:
+            flash(
+                _("Keputusan disimpan: %(n)s ujian dinilai ulang.", n=number_text(regraded)),
+                "success",
+            )
+            return redirect(
+                url_for(".admin_rulings", activity_id=activity_id) + f"#versi-{version_id}"
+            )
+    return render_template(
+        "item_analysis/ruling.html",
+        activity=row.activity,
+        row=row,
+        form=form,
+        flag_labels=FLAG_LABELS,
+        rule_labels=RULE_LABELS,
+        rule_hints=RULE_HINTS,
+        min_responses=statistics.MIN_RESPONSES,
+    ), (200 if not form.errors else 422)
 
 
 def _int_arg(name: str) -> int | None:

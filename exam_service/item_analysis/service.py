@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from question_bank import (
     OPTION_LETTERS,
+    FaultyRule,
     difficulty_index,
     flag_item,
     histogram,
@@ -28,11 +29,15 @@ from question_bank import (
     to_plain_text,
 )
 
+from ..accounts.models import User
 from ..authoring.models import Category, Question, QuestionVersion
 from ..core.errors import NotFound
 from ..core.extensions import db
+from ..exam import supervision
+from ..exam.models import ItemRuling
 from ..exam.responses import GradedSheet, ItemResponse, graded_sheets
 from ..recruitment.models import Activity
+from ..recruitment.service import activity_for_admin
 
 # Below this many responses an item's numbers are shown but marked as unstable.
 MIN_RESPONSES = 30
@@ -279,3 +284,61 @@ def _histogram(sheets: list[GradedSheet]) -> list[Bin]:
         return [Bin(start, end, count, f"{start:g}") for start, end, count in bins]
     bins = histogram(scores, HISTOGRAM_BINS, lo=lo, hi=hi)
     return [Bin(start, end, count, f"{start:g}–{end:g}") for start, end, count in bins]
+
+
+# --- item rulings (admins of the activity's office) ----------------------------------
+#
+# Authors read the statistics above; deciding that an item was faulty belongs to the
+# office that runs the recruitment, so these functions are scoped to the admin's
+# office and the regrading itself is the exam domain's `supervision.rule_item`.
+
+
+@dataclass(frozen=True)
+class RulingRow:
+    item: ItemStats
+    ruling: ItemRuling | None
+
+
+@dataclass(frozen=True)
+class RulingsOverview:
+    activity: Activity
+    attempts: int
+    rows: list[RulingRow]
+
+
+def rulings_for_admin(admin: User, activity_id: int) -> RulingsOverview:
+    """The activity's graded items, each with its ruling: the ruled ones first (an admin
+    comes back to them), then the most serious flag first."""
+    activity = activity_for_admin(admin, activity_id)
+    found = report(activity.id, "flag")
+    rulings = _rulings(activity.id)
+    rows = [RulingRow(item, rulings.get(item.version_id)) for item in found.items]
+    return RulingsOverview(
+        activity=activity,
+        attempts=found.attempts,
+        rows=sorted(rows, key=lambda row: row.ruling is None),
+    )
+
+
+@dataclass(frozen=True)
+class RulingItem:
+    activity: Activity
+    item: ItemStats
+    ruling: ItemRuling | None
+
+
+def ruling_for_admin(admin: User, activity_id: int, version_id: int) -> RulingItem:
+    """One item of the activity (its statistics and its ruling, if any)."""
+    activity = activity_for_admin(admin, activity_id)
+    item = item_report(version_id, activity.id)
+    return RulingItem(activity, item, _rulings(activity.id).get(version_id))
+
+
+def rule(admin: User, activity_id: int, version_id: int, faulty: FaultyRule, reason: str) -> int:
+    """Apply a ruling; returns how many attempts were regraded."""
+    return supervision.rule_item(admin, activity_id, version_id, faulty, reason)
+
+
+def _rulings(activity_id: int) -> dict[int, ItemRuling]:
+    rows = db.session.scalars(db.select(ItemRuling).where(ItemRuling.activity_id == activity_id))
+    return {r.question_version_id: r for r in rows}

@@ -8,9 +8,10 @@ free of the ones above it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -247,6 +248,58 @@ class ApplicationDetail:
     @property
     def decidable(self) -> bool:
         return self.booking is None and self.application.status not in recruitment.FINAL_STATUSES
+
+    @property
+    def grouped_history(self) -> list[HistoryGroup]:
+        return group_history(self.history)
+
+
+# Audit actions that repeat without changing anything: shown once per run.
+REPEATED_ACTIONS = frozenset({recruitment.VIEW_PERSONAL_DATA, recruitment.DOWNLOAD_DOCUMENT})
+
+
+@dataclass(frozen=True)
+class HistoryGroup:
+    """One line of an application's history: an event, or a run of the same view.
+
+    "Dilihat 12x oleh ..., terakhir ...": consecutive identical views (same
+    actor, action and details) are one group; anything else in between (a
+    decision, another admin's view) starts a new one, so the order stays true.
+    """
+
+    first_at: datetime
+    last_at: datetime
+    actor: str
+    action: str
+    details: dict[str, Any]
+    count: int = 1
+
+    @property
+    def at(self) -> datetime:
+        return self.last_at
+
+    @property
+    def repeated(self) -> bool:
+        return self.count > 1
+
+
+def group_history(entries: list[recruitment.HistoryEntry]) -> list[HistoryGroup]:
+    """Collapse runs of repeated views; every other event stays its own line."""
+    groups: list[HistoryGroup] = []
+    for entry in entries:
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and entry.action in REPEATED_ACTIONS
+            and (last.action, last.actor, last.details)
+            == (entry.action, entry.actor, entry.details)
+        ):
+            groups[-1] = replace(last, last_at=entry.at, count=last.count + 1)
+        else:
+            groups.append(
+                HistoryGroup(entry.at, entry.at, entry.actor, entry.action, entry.details)
+            )
+    return groups
 
 
 def admin_application_detail(admin: User, application_id: int) -> ApplicationDetail:

@@ -39,6 +39,7 @@ from .service import (
     DEFAULT_DURATION_SECONDS,
     DEFAULT_QUESTION_COUNT,
     DIFFICULTIES,
+    DURATION_RANGE,
     STATUS_LABELS,
     ActivityData,
     ApplicationFilters,
@@ -58,10 +59,18 @@ class ActivityForm(ServiceForm):
     test_question_count = IntegerField(
         _l("Jumlah soal"), default=DEFAULT_QUESTION_COUNT, validators=[InputRequired()]
     )
-    test_duration_seconds = IntegerField(
-        _l("Durasi ujian (detik; 3600 = 60 menit)"),
-        default=DEFAULT_DURATION_SECONDS,
-        validators=[InputRequired()],
+    # Entered in minutes; stored (and in the API) as test_duration_seconds.
+    test_duration_minutes = IntegerField(
+        _l("Durasi ujian (menit)"),
+        default=DEFAULT_DURATION_SECONDS // 60,
+        validators=[
+            InputRequired(),
+            NumberRange(
+                min=DURATION_RANGE[0] // 60 or 1,
+                max=DURATION_RANGE[1] // 60,
+                message=_l("Durasi ujian harus antara %(min)s dan %(max)s menit."),
+            ),
+        ],
     )
     blueprint_categories = TextAreaField(
         _l("Kisi-kisi: satu kategori per baris, contoh: numerasi = 10 (boleh kosong)"),
@@ -83,7 +92,10 @@ class ActivityForm(ServiceForm):
     show_score_to_candidates = BooleanField(_l("Tampilkan nilai kepada kandidat"))
 
     # Service error keys that are not a field of this form.
-    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"blueprint": "blueprint_categories"}
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {
+        "blueprint": "blueprint_categories",
+        "test_duration_seconds": "test_duration_minutes",
+    }
 
     def validate_blueprint_categories(self, field: Field) -> None:
         for line in (field.data or "").splitlines():
@@ -96,8 +108,10 @@ class ActivityForm(ServiceForm):
 
     def fill(self, activity: Activity) -> None:
         """Show an existing activity (times in WIB) for editing."""
-        for name in ("name", "test_question_count", "test_duration_seconds"):
+        for name in ("name", "test_question_count"):
             getattr(self, name).data = getattr(activity, name)
+        # Whole minutes (an API client may have set seconds that are not).
+        self.test_duration_minutes.data = max(1, (activity.test_duration_seconds + 30) // 60)
         for name in ("preferred_min_age", "preferred_max_age", "show_score_to_candidates"):
             getattr(self, name).data = getattr(activity, name)
         for name in (
@@ -128,7 +142,7 @@ class ActivityForm(ServiceForm):
             booking_closes_at=parse_wib(self.booking_closes_at.data),
             announcement_at=parse_wib(announcement) if announcement else None,
             test_question_count=self.test_question_count.data,
-            test_duration_seconds=self.test_duration_seconds.data,
+            test_duration_seconds=self.test_duration_minutes.data * 60,
             blueprint=self._blueprint(),
             min_education=Education(self.min_education.data),
             preferred_min_age=self.preferred_min_age.data,

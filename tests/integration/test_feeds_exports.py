@@ -85,5 +85,5 @@ def test_the_results_page_lists_attempts_and_links_the_exports(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"/api/v1/admin/activities/{activity_id}/results.xlsx" in html
-    assert "Skor konsep" in html
+    assert "Skor Konsep" in html  # the category's name, not its code
     assert "=HYPERLINK(&#34;http" in html  # escaped, shown as text

@@ -179,7 +179,7 @@ def test_notices_are_rendered_when_given(app, complete_candidate):
     notices = [
         {
             "title": "Lamaran diterima",
-            "body": "Silakan pilih sesi ujian.\nBawa KTP asli.",
+            "body": "Silakan pilih sesi ujian di http://127.0.0.1:5000/sesi.\nBawa KTP asli.",
             "created_at": datetime(2026, 3, 1, 1, 30, tzinfo=UTC),
         }
     ]
@@ -189,7 +189,11 @@ def test_notices_are_rendered_when_given(app, complete_candidate):
     block = html.split('class="notices"', 1)[1].split("</section>", 1)[0]
     assert "Pemberitahuan" in block
     assert "Lamaran diterima" in block
-    assert "Silakan pilih sesi ujian.\nBawa KTP asli." in block
+    # Line breaks kept, the address a link without the sentence's full stop.
+    assert (
+        'Silakan pilih sesi ujian di <a href="http://127.0.0.1:5000/sesi">'
+        "http://127.0.0.1:5000/sesi</a>.<br>Bawa KTP asli." in block
+    )
     assert "01-03-2026 08:30 WIB" in block  # 01:30 UTC in WIB
 
 

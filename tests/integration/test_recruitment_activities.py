@@ -196,7 +196,7 @@ FORM = {
     "booking_closes_at": "2026-11-30T16:00",
     "announcement_at": "2026-12-15T10:00",
     "test_question_count": "30",
-    "test_duration_seconds": "3600",
+    "test_duration_minutes": "60",
     "blueprint_categories": "numerasi = 20\nliterasi = 10",
     "difficulty_mix": "30/50/20",
     "min_education": "SMA/SMK",
