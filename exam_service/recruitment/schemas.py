@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from ..accounts.models import Education
 from ..core.api import OutModel
-from ..core.path_params import RowId
+from ..core.path_params import ID_MAX, RowId
 from .models import ApplicationStatus
 
 
@@ -137,7 +137,7 @@ class ApplicationsQuery(BaseModel):
     q: str | None = Field(default=None, max_length=120, description="Part of the name, any case")
     sort: Literal["submitted", "-submitted", "name", "-name", "status"] = "submitted"
     page: int | None = Field(
-        default=None, ge=1, description="50 a page; without it, every application"
+        default=None, ge=1, le=ID_MAX, description="50 a page; without it, every application"
     )
 
 

@@ -328,9 +328,34 @@ def test_no_route_can_change_or_cancel_a_booking(app):
     about_bookings = {(m, r) for m, r in _writes(rules) if BOOKING_WORDS.search(r)}
     scheduling = [r for r in rules if r.endpoint.startswith(("scheduling.", "scheduling_api."))]
 
-    # Anywhere in the app (admin APIs included): the one write on bookings is creating one.
-    assert about_bookings == {("POST", "/api/v1/me/bookings")}
+    # Anywhere in the app (admin APIs included): the one write on bookings is creating
+    # one; an accommodation is a row of its own about a booking, which it leaves as it
+    # is (test_an_accommodation_leaves_the_booking_as_it_is).
+    assert about_bookings == {("POST", "/api/v1/me/bookings")} | ACCOMMODATION_WRITES
     assert _writes(scheduling) == SCHEDULING_WRITES
+
+
+ACCOMMODATION_WRITES = {
+    ("PUT", "/api/v1/admin/bookings/<int:booking_id>/accommodation"),
+    ("POST", "/admin/peserta-sesi/<id:booking_id>/waktu-khusus"),
+}
+
+
+def test_an_accommodation_leaves_the_booking_as_it_is(
+    app, exam_activity, book_candidate, activity_admin, login
+):
+    activity_id = exam_activity()
+    booked = book_candidate(activity_id)
+    before = [(b.id, b.application_id, b.session_id, b.created_at) for b in booking_rows(app)]
+
+    response = login(activity_admin(activity_id)).put(
+        f"/api/v1/admin/bookings/{booked.booking_id}/accommodation",
+        json={"minutes": 10, "reason": "Peserta dengan disabilitas"},
+    )
+
+    assert response.status_code == 200
+    after = [(b.id, b.application_id, b.session_id, b.created_at) for b in booking_rows(app)]
+    assert after == before
 
 
 def test_no_code_updates_or_deletes_a_booking_row():
