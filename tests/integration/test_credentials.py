@@ -13,6 +13,7 @@ import pytest
 from exam_service.accounts.models import LoginSession, PasswordResetToken, User
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
+from exam_service.core.observability import flush_logs
 from tests.support.accounts import PASSWORD
 from tests.support.clients import csrf_from
 from tests.support.mail import body_text, mails
@@ -286,6 +287,7 @@ def test_the_tokens_of_mailed_links_are_not_logged(client, capsys, caplog, path)
 
     assert client.get(path.format(token)).status_code == 200
 
+    flush_logs()  # the log listener writes from its own thread: wait for it
     err = capsys.readouterr().err
     assert token not in err
     assert path.format("[redacted]") in err
