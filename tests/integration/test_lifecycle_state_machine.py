@@ -453,6 +453,8 @@ def test_candidate_lifecycle_keeps_the_invariants(app):
             stateful_step_count=50,
             deadline=None,
             database=None,  # no example database left in the work tree
-            suppress_health_check=[HealthCheck.too_slow],
+            # Preconditions choose which steps can run from each state: many drawn steps
+            # are discarded by design, and how many depends on the draw.
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
