@@ -7,27 +7,21 @@ leading apostrophe, in both formats. Numbers stay numbers. NIKs are masked.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from ..accounts.models import Profile, User
 from ..core.audit import record
-from ..core.clock import to_wib
 from ..core.extensions import db
 from ..core.privacy import mask_nik
+from ..core.spreadsheets import csv_bytes, wib_cell, xlsx_bytes
 from ..exam.models import Attempt
 from ..recruitment.models import Application
-from ..scheduling.attendance import safe_cell
 from ..scheduling.models import Booking
 from ..selection.service import state_for_admin
 
-WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
 FINISH_REASON_LABELS = {"submitted": "dikirim", "time_over": "waktu habis"}
 
 Cell = str | int | Decimal | None
@@ -81,13 +75,13 @@ def results_table(admin: User, activity_id: int) -> ResultTable:
                 application_id,
                 attempt.id,
                 attempt.session_id,
-                _wib(attempt.started_at),
-                _wib(attempt.finished_at),
+                wib_cell(attempt.started_at),
+                wib_cell(attempt.finished_at),
                 FINISH_REASON_LABELS.get(str(attempt.finish_reason), str(attempt.finish_reason)),
                 attempt.score,
                 attempt.max_score,
                 *[Decimal(str(parts[c]["score"])) if c in parts else None for c in categories],
-                _wib(attempt.graded_at),
+                wib_cell(attempt.graded_at),
                 attempt.grading_version,
             ]
         )
@@ -116,35 +110,9 @@ def _categories(blueprint_order: list[str], graded: list) -> list[str]:
     return seen
 
 
-def _wib(value: datetime | None) -> str:
-    return to_wib(value).strftime(WIB_CELL_FORMAT) if value else ""
-
-
-def _text(cell: Cell) -> Cell:
-    return safe_cell(cell) if isinstance(cell, str) else cell
-
-
 def to_csv(table: ResultTable) -> bytes:
-    """UTF-8 with a byte-order mark (Excel reads accents right), CRLF line ends."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_text(c) for c in table.header])
-    for row in table.rows:
-        writer.writerow(["" if c is None else _text(c) for c in row])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return csv_bytes(table.header, table.rows)
 
 
 def to_xlsx(table: ResultTable) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Hasil")
-    sheet.append([_text(c) for c in table.header])
-    for row in table.rows:
-        sheet.append([_text(c) for c in row])
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula, whatever it starts with
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes(_("Hasil"), table.header, table.rows)

@@ -18,18 +18,14 @@ application and the rest go on.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import case, func
 from sqlalchemy.orm import joinedload
 
@@ -37,10 +33,11 @@ from ..accounts.models import Document, DocumentKind, Education, Office, Profile
 from ..accounts.offices import office_of
 from ..core.audit import record
 from ..core.clock import to_wib
-from ..core.errors import Invalid, ServiceError
+from ..core.errors import ServiceError
 from ..core.extensions import db
 from ..core.formatting import number_text
 from ..core.privacy import mask_nik
+from ..core.spreadsheets import csv_bytes, wib_cell, xlsx_bytes
 from . import service
 from .models import Activity, Application, ApplicationStatus
 
@@ -326,7 +323,7 @@ def plan_bulk(
     has the decision or a final result. On the whole filtered list (nothing
     ticked) it overturns no earlier decision unless the filter asks for that
     status: "accept all" never silently accepts the rejected ones."""
-    status = service._decision_status(decision)
+    status = service.decision_status(decision)
     ids = None if application_ids is None else set(application_ids)
     plan = BulkPlan(status.value)
     for light in light_rows(admin, filters, DEFAULT_SORT, ids):
@@ -353,7 +350,7 @@ def bulk_decide(
 ) -> BulkResult:
     """Decide the planned applications in the caller's transaction, each in a
     savepoint through `service.decide`; refusals are reported per application."""
-    _check_reason(decision, reason)
+    service.checked_decision(decision, reason)
     plan = plan_bulk(admin, decision, filters, application_ids)
     result = BulkResult(plan.decision, skipped=list(plan.skipped))
     for application_id in plan.to_decide:
@@ -368,27 +365,10 @@ def bulk_decide(
     return result
 
 
-def _check_reason(decision: str, reason: str | None) -> None:
-    """`decide`'s own checks of the decision and the reason, once for the batch."""
-    status = service._decision_status(decision)
-    text = (reason or "").strip()
-    if status is ApplicationStatus.REJECTED and not text:
-        raise Invalid(
-            _("Alasan penolakan wajib diisi."), details={"reason": _("Alasan wajib diisi.")}
-        )
-    if len(text) > service.MAX_REASON_LENGTH:
-        raise Invalid(
-            _("Alasan terlalu panjang."),
-            details={"reason": _("Paling panjang %(n)d karakter.", n=service.MAX_REASON_LENGTH)},
-        )
-
-
 # --- the export -----------------------------------------------------------------------
 
 
 Cell = str | int | None
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
 
 
 @dataclass(frozen=True)
@@ -442,45 +422,16 @@ def export_table(
             yes if row.eligibility.in_region else no,
             yes if row.eligibility.nik_flags else no,
             row.status_label,
-            _wib(row.application.submitted_at),
+            wib_cell(row.application.submitted_at),
         ]
         for row in rows
     ]
     return ExportTable(header, table)
 
 
-def _wib(value: datetime | None) -> str:
-    return to_wib(value).strftime(WIB_CELL_FORMAT) if value else ""
-
-
-def _safe(cell: Cell) -> Cell:
-    """A text cell never runs as a formula in a spreadsheet (CSV injection)."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
-        return "'" + cell
-    return cell
-
-
 def to_csv(table: ExportTable) -> bytes:
-    """UTF-8 with a byte-order mark (Excel reads accents right), CRLF line ends."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_safe(c) for c in table.header])
-    for row in table.rows:
-        writer.writerow(["" if c is None else _safe(c) for c in row])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return csv_bytes(table.header, table.rows)
 
 
 def to_xlsx(table: ExportTable) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Lamaran")
-    sheet.append([_safe(c) for c in table.header])
-    for row in table.rows:
-        sheet.append([_safe(c) for c in row])
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes(_("Lamaran"), table.header, table.rows)

@@ -364,7 +364,7 @@ def admin_bulk_decision() -> Any:
         return redirect(back, 303)
     filters = _page_filters(ImmutableMultiDict(filter_pairs))[2]
     try:
-        listing._check_reason(decision, reason)
+        service.checked_decision(decision, reason)
         if request.form.get("confirmed") != "1":
             plan = listing.plan_bulk(current_user, decision, filters, ids if selected else None)
             return render_template(

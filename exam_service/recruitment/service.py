@@ -517,17 +517,7 @@ def decide(admin: User, application_id: int, decision: str, reason: str | None) 
     """Accept or reject. A reason is required for a rejection (a note is optional
     otherwise). The decision can be changed until the candidate has booked a
     session; then (and after the final result) it is locked."""
-    status = _decision_status(decision)
-    reason = (reason or "").strip() or None
-    if status is ApplicationStatus.REJECTED and reason is None:
-        raise Invalid(
-            _("Alasan penolakan wajib diisi."), details={"reason": _("Alasan wajib diisi.")}
-        )
-    if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise Invalid(
-            _("Alasan terlalu panjang."),
-            details={"reason": _("Paling panjang %(n)d karakter.", n=MAX_REASON_LENGTH)},
-        )
+    status, reason = checked_decision(decision, reason)
     application = application_for_admin(admin, application_id, for_update=True)
     _require_decidable(application)
     previous = ApplicationStatus(application.status)
@@ -549,7 +539,24 @@ def decide(admin: User, application_id: int, decision: str, reason: str | None) 
     return application
 
 
-def _decision_status(decision: str) -> ApplicationStatus:
+def checked_decision(decision: str, reason: str | None) -> tuple[ApplicationStatus, str | None]:
+    """The decision's status and its trimmed reason; Invalid (422) for an unknown
+    decision, a rejection without a reason, or a reason that is too long."""
+    status = decision_status(decision)
+    reason = (reason or "").strip() or None
+    if status is ApplicationStatus.REJECTED and reason is None:
+        raise Invalid(
+            _("Alasan penolakan wajib diisi."), details={"reason": _("Alasan wajib diisi.")}
+        )
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise Invalid(
+            _("Alasan terlalu panjang."),
+            details={"reason": _("Paling panjang %(n)d karakter.", n=MAX_REASON_LENGTH)},
+        )
+    return status, reason
+
+
+def decision_status(decision: str) -> ApplicationStatus:
     if decision not in {d.value for d in DECISIONS}:
         raise Invalid(
             _("Keputusan tidak dikenal."),

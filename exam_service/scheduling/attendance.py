@@ -16,10 +16,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..core.clock import to_wib
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
+from ..core.spreadsheets import safe_cell, wib_cell
 
 
 @dataclass(frozen=True)
@@ -28,11 +25,6 @@ class AttendanceRow:
     full_name: str
     masked_nik: str
     booked_at: datetime
-
-
-def safe_cell(value: str) -> str:
-    """`value` as text that a spreadsheet will never evaluate."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def attendance_csv(rows: Iterable[AttendanceRow]) -> bytes:
@@ -45,7 +37,7 @@ def attendance_csv(rows: Iterable[AttendanceRow]) -> bytes:
                 str(row.number),
                 safe_cell(row.full_name),
                 safe_cell(row.masked_nik),
-                to_wib(row.booked_at).strftime(WIB_CELL_FORMAT),
+                wib_cell(row.booked_at),
                 "",
             ]
         )

@@ -13,7 +13,7 @@ from exam_service.accounts.models import Role
 from exam_service.core.audit import AuditEvent
 from exam_service.core.clock import to_wib
 from exam_service.core.extensions import db
-from exam_service.scheduling.attendance import safe_cell
+from exam_service.core.spreadsheets import safe_cell
 from tests.support.scheduling import booking_rows
 
 MASKED = re.compile(r"^\d{4}\*{8}\d{4}$")
