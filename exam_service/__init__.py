@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flask_login import current_user
 from flask_openapi3 import Info, OpenAPI
 
 from . import models  # noqa: F401  (registers every table)
 from .accounts.auth import init_auth
 from .commands import register_commands
+from .core.clock import current_zone, set_zone_resolver
 from .core.config import Config
 from .core.database import configure_sqlite
 from .core.errors import register_error_handlers, validation_error_response
@@ -22,6 +24,7 @@ from .core.security import init_security
 from .exam import frozen_forms
 from .exam import metrics as exam_metrics
 from .feeds import events as feed_events
+from .journey import service as journey
 from .notifications import service as notifications
 from .scheduling import service as scheduling
 from .views import register_blueprints, register_template_helpers
@@ -60,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     app.config["RATELIMIT_STORAGE_URI"] = redis_store.limiter_storage_uri()
     limiter.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "id", default_timezone="Asia/Jakarta")
+    babel.init_app(app, locale_selector=lambda: "id", timezone_selector=lambda: current_zone().key)
     init_auth(app)
     init_security(app)
     init_observability(app)
@@ -88,3 +91,5 @@ def connect_domains() -> None:
     frozen_forms.connect_signals()  # a drawn form freezes the test's shape
     feed_events.connect_signals()  # graded attempts and published results reach the feeds
     notifications.connect_signals()  # decisions, extra time and results reach the candidate
+    # A page's times are shown in the zone of the person's office (core.clock).
+    set_zone_resolver(lambda: journey.time_zone_of(current_user))

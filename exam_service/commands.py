@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .accounts.models import Office, Role, User
 from .accounts.service import InvalidEmail, canonical_email, create_user, disable_user
+from .core.clock import DEFAULT_ZONE, ZONE_NAMES
 from .core.errors import ServiceError
 from .core.extensions import db
 from .demo import seed
@@ -53,8 +54,16 @@ def seed_demo() -> None:
 @click.option("--code", required=True, help="The office's code (up to 16 characters).")
 @click.option("--name", required=True, help='e.g. "BPS Kabupaten Contoh".')
 @click.option("--region", "region_code", required=True, help="Regency code: 4 digits, as in NIK.")
-def create_office_command(code: str, name: str, region_code: str) -> None:
-    """Create a statistics office; its admins see only its activities."""
+@click.option(
+    "--timezone",
+    "time_zone",
+    type=click.Choice(list(ZONE_NAMES)),
+    default=DEFAULT_ZONE.key,
+    show_default=True,
+    help="The office's zone: Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT).",
+)
+def create_office_command(code: str, name: str, region_code: str, time_zone: str) -> None:
+    """Create a statistics office; its admins see only its activities, in its zone."""
     code, name = code.strip(), name.strip()
     if not code or len(code) > 16:
         raise click.BadParameter("1 to 16 characters", param_hint="--code")
@@ -62,14 +71,14 @@ def create_office_command(code: str, name: str, region_code: str) -> None:
         raise click.BadParameter("1 to 200 characters", param_hint="--name")
     if len(region_code) != 4 or not region_code.isdigit():
         raise click.BadParameter("4 digits, e.g. 3273", param_hint="--region")
-    office = Office(code=code, name=name, region_code=region_code)
+    office = Office(code=code, name=name, region_code=region_code, timezone=time_zone)
     db.session.add(office)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise click.ClickException(f"an office with code {code} exists already") from None
-    click.echo(f"created office {code} (id {office.id})")
+    click.echo(f"created office {code} (id {office.id}, {ZONE_NAMES[time_zone]})")
 
 
 @click.command("create-user")

@@ -47,11 +47,19 @@ from .core.uploads import PDF
 from .exam.models import Attempt, AttemptStatus
 from .exam.service import late_entry_closes_at
 from .practice.questions import ensure_practice_questions
+from .recruitment import declarations
 from .recruitment.models import Activity, Application, ApplicationStatus
 from .scheduling.models import Booking, TestSession
 from .scheduling.service import session_end
 
-DEMO_OFFICE = {"code": "3299", "name": "BPS Kabupaten Contoh", "region_code": "3299"}
+# The office's zone: every time of its pages, mails and exports is shown in it.
+# Asia/Makassar (WITA) or Asia/Jayapura (WIT) show the demo in another zone.
+DEMO_OFFICE = {
+    "code": "3299",
+    "name": "BPS Kabupaten Contoh",
+    "region_code": "3299",
+    "timezone": "Asia/Jakarta",
+}
 REGISTRATION_ACTIVITY = "Demo: Rekrutmen Mitra Sensus Pertanian (pendaftaran dibuka)"
 TEST_ACTIVITY = "Demo: Rekrutmen Mitra Survei Sosial Ekonomi (sesi ujian dibuka)"
 # The candidate booked into the demo session: the one who can try the test at once.
@@ -312,7 +320,13 @@ def _application(activity: Activity, user: User, status: ApplicationStatus) -> A
         )
     )
     if application is None:
-        application = Application(activity_id=activity.id, user_id=user.id, status=status)
+        application = Application(
+            activity_id=activity.id,
+            user_id=user.id,
+            status=status,
+            # As the apply page asks: not an ASN, and every preference "ya".
+            **dict.fromkeys(declarations.KEYS, True),
+        )
         if status is not ApplicationStatus.SUBMITTED:
             application.decided_at = utcnow()
             application.decision_reason = "Memenuhi persyaratan administrasi (data demo)."

@@ -23,7 +23,7 @@ from .authoring.routes import api as authoring_api
 from .authoring.routes import pages as authoring_pages
 from .authoring.transfer.routes import api as authoring_transfer_api
 from .authoring.transfer.routes import pages as authoring_transfer_pages
-from .core.clock import format_wib
+from .core.clock import current_zone, format_local, utc_offset_minutes, zone_name
 from .core.extensions import db, redis_store
 from .core.formatting import minutes_text, number_text, percent_text
 from .core.mail import linked
@@ -170,7 +170,13 @@ def _end_transaction(response: Response) -> Response:
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters["wib"] = format_wib
+    # Times in the page's zone ("10-12-2026 09:00 WITA", core.clock): `t|local_time`,
+    # `t|local_time(activity.office.zone)` where a page shows several offices' things,
+    # `t|local_time(with_time=False)` for the date alone.
+    app.jinja_env.filters["local_time"] = format_local
+    # The page's zone: its name ("WITA") and its offset from UTC (exam.js shows times).
+    app.jinja_env.globals["time_zone_name"] = lambda: zone_name(current_zone())
+    app.jinja_env.globals["time_zone_offset"] = lambda: utc_offset_minutes(current_zone())
     app.jinja_env.filters["linked"] = linked
     # Numbers as Indonesians read them (core/formatting.py): `x|number` ("37,5",
     # "1.234", a score of 46.000 is "46"), `x|number(2)` (exactly two decimals),

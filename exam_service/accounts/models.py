@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.clock import utcnow
+from ..core.clock import DEFAULT_ZONE, ZONE_NAMES, utcnow, zone_of
 from ..core.database import UTCDateTime
 from ..core.extensions import db
 
@@ -54,12 +55,27 @@ class Office(db.Model):
     """A statistics office; admins see only their own office's activities."""
 
     __tablename__ = "offices"
+    __table_args__ = (
+        CheckConstraint(
+            "timezone IN ({})".format(", ".join(f"'{name}'" for name in ZONE_NAMES)),
+            name="timezone_known",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     # Regency code (4 digits, as in the NIK) of the region the office recruits for.
     region_code: Mapped[str] = mapped_column(String(4))
+    # IANA name of the office's zone (core.clock.ZONE_NAMES: WIB, WITA or WIT): every
+    # time of the office's activities is shown, mailed and entered in it.
+    timezone: Mapped[str] = mapped_column(
+        String(32), default=DEFAULT_ZONE.key, server_default=DEFAULT_ZONE.key
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.timezone)
 
 
 class User(UserMixin, db.Model):

@@ -8,6 +8,8 @@ another office's records, so their existence is not revealed.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask_babel import gettext as _
 
 from ..core.errors import Forbidden
@@ -19,3 +21,10 @@ def office_of(admin: User) -> int:
     if admin.office_id is None:
         raise Forbidden(_("Akun admin ini belum terhubung ke kantor mana pun."))
     return admin.office_id
+
+
+def office_zone(admin: User) -> ZoneInfo:
+    """The zone the admin's office shows and enters times in (Forbidden without an office)."""
+    office_of(admin)
+    assert admin.office is not None
+    return admin.office.zone

@@ -85,7 +85,6 @@ class Config:
     SESSION_ABSOLUTE_HOURS: int = 12
     LATE_ENTRY_SECONDS: int = 15 * 60
     ANSWER_GRACE_SECONDS: int = 5
-    DISPLAY_TIMEZONE: str = "Asia/Jakarta"
     DEMO_PASSWORD: str = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=dict)
     WTF_CSRF_TIME_LIMIT: int | None = None

@@ -9,8 +9,8 @@ Two audiences, two forms:
   a comma before decimals and a dot between thousands ("37,5", "1.234"), no
   trailing zeros on scores ("46", never "46.000"), durations in minutes
   ("60 menit"). `views.register_template_helpers` makes them the pages'
-  filters `number`, `percent` and `minutes`; times are the filter `wib`
-  (`core.clock.format_wib`).
+  filters `number`, `percent` and `minutes`; times are the filter
+  `local_time` (`core.clock.format_local`, in the office's zone).
 """
 
 from __future__ import annotations

@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import Field, Form, StringField, ValidationError
 from wtforms.validators import DataRequired, Optional
 
-from .clock import parse_wib, to_wib
+from .clock import current_zone, to_local, zone_name
 from .errors import ServiceError
 
 
@@ -117,8 +119,30 @@ class ServiceForm(FlaskForm):
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
+class ZonedLabel:
+    """A field label that names the page's zone when rendered: "Mulai (WITA)".
+
+    Forms are classes built once, their pages are shown in different offices'
+    zones: the zone is read when the label is rendered, within the request.
+    """
+
+    def __init__(self, label: Any, hint: Any = None) -> None:
+        self.label = label
+        self.hint = hint
+
+    def __str__(self) -> str:
+        zone = zone_name(current_zone())
+        return f"{self.label} ({zone}, {self.hint})" if self.hint else f"{self.label} ({zone})"
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
 def datetime_field(label: Any, required: bool = True) -> StringField:
-    """A date-and-time input read in the office's zone (`clock.parse_wib`)."""
+    """A date-and-time input; the view reads it in the office's zone (`clock.parse_local`).
+
+    Give it a `ZonedLabel`, so the person sees which zone they type in.
+    """
     return StringField(
         label,
         validators=[DataRequired() if required else Optional(), _valid_local_datetime],
@@ -126,14 +150,14 @@ def datetime_field(label: Any, required: bool = True) -> StringField:
     )
 
 
-def local_input(value: datetime | None) -> str:
-    """A stored UTC time as a `datetime_field` shows it."""
-    return to_wib(value).strftime(LOCAL_INPUT_FORMAT) if value else ""
+def local_input(value: datetime | None, zone: ZoneInfo) -> str:
+    """A stored UTC time as a `datetime_field` shows it in `zone`."""
+    return to_local(value, zone).strftime(LOCAL_INPUT_FORMAT) if value else ""
 
 
 def _valid_local_datetime(form: Form, field: Field) -> None:
     if field.data:
         try:
-            parse_wib(field.data)
+            datetime.fromisoformat(field.data)
         except ValueError:
             raise ValidationError(_l("Tanggal dan jam tidak valid.")) from None

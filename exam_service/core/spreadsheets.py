@@ -2,7 +2,8 @@
 
 A text cell is never run as a formula (CSV injection): one starting with a
 formula character gets a leading apostrophe, and XLSX cells holding text are
-typed as text. Times are written in WIB, without a zone suffix.
+typed as text. Times are written in the zone of the activity's office, without a
+zone suffix: the column's title names the zone (`zoned_title`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from .clock import to_wib
+from .clock import LOCAL_FORMAT, to_local, zone_name
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-WIB_CELL_FORMAT = "%d-%m-%Y %H:%M"
 
 
 def safe_cell(value: str) -> str:
@@ -25,8 +26,14 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def wib_cell(value: datetime | None) -> str:
-    return to_wib(value).strftime(WIB_CELL_FORMAT) if value else ""
+def local_cell(value: datetime | None, zone: ZoneInfo) -> str:
+    """A time as a cell: "10-12-2026 09:00" in `zone` ("" for none)."""
+    return to_local(value, zone).strftime(LOCAL_FORMAT) if value else ""
+
+
+def zoned_title(title: str, zone: ZoneInfo) -> str:
+    """A time column's title naming its zone: "Mulai (WITA)"."""
+    return f"{title} ({zone_name(zone)})"
 
 
 def _cell(value: object) -> object:

@@ -19,3 +19,8 @@ attempt_graded = _signals.signal("attempt-graded")
 # and `reason` (str, the admin's reason). For telling the candidate (a mail); the open
 # test page learns the new deadline by itself within its poll interval.
 time_extended = _signals.signal("time-extended")
+
+# Sender: the timed-out `Attempt` just given back its unused time by an admin
+# (`supervision.reopen`), in progress again with its new deadline flushed; kwargs
+# `seconds` (int, the time given back) and `reason` (str). For telling the candidate.
+attempt_reopened = _signals.signal("attempt-reopened")

@@ -437,6 +437,7 @@ def reopen(admin: User, attempt_id: int, reason: str, now: datetime | None = Non
     )
     db.session.refresh(attempt)
     republish_live_state(attempt)
+    signals.attempt_reopened.send(attempt, seconds=seconds, reason=reason)
     return attempt
 
 

@@ -16,7 +16,7 @@ from ..accounts.models import Profile, User
 from ..core.audit import record
 from ..core.extensions import db
 from ..core.privacy import mask_nik
-from ..core.spreadsheets import csv_bytes, wib_cell, xlsx_bytes
+from ..core.spreadsheets import csv_bytes, local_cell, xlsx_bytes, zoned_title
 from ..exam.models import Attempt
 from ..recruitment.models import Application
 from ..scheduling.models import Booking
@@ -44,8 +44,10 @@ def export(admin: User, activity_id: int, export_format: str) -> bytes:
 
 
 def results_table(admin: User, activity_id: int) -> ResultTable:
-    """The graded attempts of an activity of the admin's office, best score first."""
+    """The graded attempts of an activity of the admin's office, best score first;
+    times in the office's zone, which the columns' titles name."""
     state = state_for_admin(admin, activity_id)
+    zone = state.activity.office.zone
     graded = _graded(activity_id)
     categories = _categories(state.categories, graded)
     header = [
@@ -55,13 +57,13 @@ def results_table(admin: User, activity_id: int) -> ResultTable:
         _("No. lamaran"),
         _("ID ujian"),
         _("Sesi"),
-        _("Mulai (WIB)"),
-        _("Selesai (WIB)"),
+        zoned_title(_("Mulai"), zone),
+        zoned_title(_("Selesai"), zone),
         _("Cara selesai"),
         _("Skor"),
         _("Skor maksimal"),
         *[_("Skor %(category)s", category=c) for c in categories],
-        _("Dinilai (WIB)"),
+        zoned_title(_("Dinilai"), zone),
         _("Versi penilaian"),
     ]
     rows = []
@@ -75,13 +77,13 @@ def results_table(admin: User, activity_id: int) -> ResultTable:
                 application_id,
                 attempt.id,
                 attempt.session_id,
-                wib_cell(attempt.started_at),
-                wib_cell(attempt.finished_at),
+                local_cell(attempt.started_at, zone),
+                local_cell(attempt.finished_at, zone),
                 FINISH_REASON_LABELS.get(str(attempt.finish_reason), str(attempt.finish_reason)),
                 attempt.score,
                 attempt.max_score,
                 *[Decimal(str(parts[c]["score"])) if c in parts else None for c in categories],
-                wib_cell(attempt.graded_at),
+                local_cell(attempt.graded_at, zone),
                 attempt.grading_version,
             ]
         )

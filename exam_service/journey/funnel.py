@@ -42,6 +42,8 @@ class PhaseState(StrEnum):
 
 PHASE_LABELS = {
     "registration": _l("Pendaftaran"),
+    "paper": _l("Penyerahan berkas fisik"),
+    "selection": _l("Seleksi administrasi"),
     "booking": _l("Pemilihan sesi"),
     "tests": _l("Sesi ujian"),
     "announcement": _l("Pengumuman"),
@@ -57,7 +59,7 @@ STATE_LABELS = {
 
 @dataclass(frozen=True)
 class Phase:
-    key: str  # registration, booking, tests, announcement
+    key: str  # a key of PHASE_LABELS
     starts_at: datetime | None
     ends_at: datetime | None
     state: PhaseState
@@ -79,6 +81,7 @@ class Funnel:
     applied: int
     by_status: dict[str, int]
     documents_complete: int
+    paper_received: int
     accepted: int  # passed the administrative selection (whatever came after)
     booked: int
     started: int
@@ -97,12 +100,19 @@ class Funnel:
     def current_phases(self) -> list[Phase]:
         return [p for p in self.phases if p.state is PhaseState.OPEN]
 
+    @property
+    def undecided_after_deadline(self) -> int:
+        """Applications still waiting once the decision deadline has passed (0 before)."""
+        selection = next((p for p in self.phases if p.key == "selection"), None)
+        late = selection is not None and selection.state is PhaseState.OVER
+        return self.by_status[ApplicationStatus.SUBMITTED.value] if late else 0
+
 
 def activity_funnel(admin: User, activity_id: int, now: datetime | None = None) -> Funnel:
     """The funnel of one activity of the admin's office (404 for another office's)."""
     activity = recruitment.activity_for_admin(admin, activity_id)
     now = now or utcnow()
-    by_status = _status_counts(activity.id)
+    by_status, paper_received = _status_counts(activity.id)
     sessions = _session_figures(activity.id)
     rule = db.session.get(SelectionRule, activity.id)
     outcomes = dict(
@@ -126,6 +136,7 @@ def activity_funnel(admin: User, activity_id: int, now: datetime | None = None) 
         applied=sum(by_status.values()),
         by_status=by_status,
         documents_complete=_documents_complete(activity.id),
+        paper_received=paper_received,
         accepted=sum(by_status[s.value] for s in ACCEPTED_OR_LATER),
         booked=sum(s.booked for s in sessions),
         started=sum(s.started for s in sessions),
@@ -142,16 +153,19 @@ def activity_funnel(admin: User, activity_id: int, now: datetime | None = None) 
     )
 
 
-def _status_counts(activity_id: int) -> dict[str, int]:
+def _status_counts(activity_id: int) -> tuple[dict[str, int], int]:
+    """Applications per status, and how many have handed in their printed documents."""
     counts = {s.value: 0 for s in ApplicationStatus}
     rows = db.session.execute(
-        db.select(Application.status, func.count())
+        db.select(
+            Application.status, func.count(), func.count(Application.paper_documents_received_at)
+        )
         .where(Application.activity_id == activity_id)
         .group_by(Application.status)
     ).all()
-    for status, count in rows:
+    for status, count, _paper in rows:
         counts[str(status)] = count
-    return counts
+    return counts, sum(paper for _status, _count, paper in rows)
 
 
 def _documents_complete(activity_id: int) -> int:
@@ -252,13 +266,19 @@ def _phases(
     else:
         # Open from the announcement time until the worker publishes.
         announcement = PhaseState.NOT_YET if now < announced else PhaseState.OPEN
+    opens = activity.registration_opens_at
+    # Without a deadline, decisions matter until the session choice closes.
+    decided_by = activity.decision_deadline_at or activity.booking_closes_at
+    paper = activity.paper_documents_due_at
     return [
         Phase(
             "registration",
-            activity.registration_opens_at,
+            opens,
             activity.registration_closes_at,
-            _state(activity.registration_opens_at, activity.registration_closes_at, now),
+            _state(opens, activity.registration_closes_at, now),
         ),
+        *([Phase("paper", opens, paper, _state(opens, paper, now))] if paper else []),
+        Phase("selection", opens, decided_by, _state(opens, decided_by, now)),
         Phase(
             "booking",
             activity.booking_opens_at,

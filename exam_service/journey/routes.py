@@ -12,19 +12,21 @@ from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.models import Document
-from ..accounts.profiles import DOCUMENT_LABELS
+from ..accounts.profiles import DOCUMENT_LABELS, EDUCATION_LABELS, missing_for_application
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
 from ..core.errors import ServiceError
 from ..core.path_params import ActivityPath, ApplicationPath
 from ..notifications.service import recent_notices
+from ..recruitment import declarations
 from ..recruitment import service as recruitment
-from ..recruitment.forms import DecisionForm
-from ..recruitment.models import Application
+from ..recruitment.forms import ApplyForm, DecisionForm
+from ..recruitment.models import Activity, Application
 from ..recruitment.schemas import (
     ApplicationBookingOut,
     ApplicationDetailOut,
     ApplicationListOut,
     ApplicationOut,
+    ApplyIn,
     CandidateDocumentOut,
     CandidateProfileOut,
 )
@@ -53,6 +55,7 @@ def _application_out(mine: journey.MyApplication) -> ApplicationOut:
         application_id=application.id,
         activity_name=application.activity.name,
         booking=_booking_out(mine.booking),
+        declarations=declarations.answers_of(application),
         result=result.as_dict() if result else None,
         timeline=mine.timeline,
     )
@@ -83,6 +86,7 @@ def _detail_out(detail: journey.ApplicationDetail) -> ApplicationDetailOut:
         documents=[
             _document_out(application, slot.document) for slot in detail.documents if slot.document
         ],
+        declarations=declarations.answers_of(application),
         booking=_booking_out(detail.booking),
         timeline=detail.timeline,
         history=detail.history,
@@ -108,8 +112,8 @@ def api_admin_application(path: ApplicationPath) -> Response:
 )
 @candidate_required
 @validate_request()
-def api_apply(path: ActivityPath) -> Response:
-    application = recruitment.apply(current_user, path.activity_id)
+def api_apply(path: ActivityPath, body: ApplyIn) -> Response:
+    application = recruitment.apply(current_user, path.activity_id, body.model_dump())
     return json_response(
         _application_out(journey.my_application(current_user, application.id)), 201
     )
@@ -152,20 +156,40 @@ def _overview_page(status: int = 200) -> Any:
 @candidate_required
 def application_page(application_id: int) -> Any:
     mine = journey.my_application(current_user, application_id)
-    return render_template("journey/application.html", mine=mine)
+    return render_template(
+        "journey/application.html", mine=mine, declarations=declarations.DECLARATIONS
+    )
 
 
-@pages.route("/kegiatan/<id:activity_id>/lamar", methods=["POST"])
+@pages.route("/kegiatan/<id:activity_id>/lamar", methods=["GET", "POST"])
 @candidate_required
 def apply_page(activity_id: int) -> Any:
-    """The "Lamar" button (CSRF is checked for every POST by CSRFProtect)."""
-    try:
-        application = recruitment.apply(current_user, activity_id)
-    except ServiceError as e:
-        flash(e.message, "error")
-        return _overview_page(e.status)
-    flash(_("Lamaran Anda telah dikirim."), "success")
-    return redirect(url_for(".application_page", application_id=application.id), 303)
+    """The activity's requirements and the declarations, then "Kirim lamaran"."""
+    activity = recruitment.activity_by_id(activity_id)
+    form = ApplyForm()
+    if form.validate_on_submit():
+        try:
+            application = recruitment.apply(current_user, activity_id, form.answers())
+        except ServiceError as e:
+            form.show_service_error(e)
+            return _apply_form(activity, form, e.status)
+        flash(_("Lamaran Anda telah dikirim."), "success")
+        return redirect(url_for(".application_page", application_id=application.id), 303)
+    return _apply_form(activity, form, 422 if form.errors else 200)
+
+
+def _apply_form(activity: Activity, form: ApplyForm, status: int) -> Any:
+    page = render_template(
+        "journey/apply.html",
+        activity=activity,
+        form=form,
+        missing=missing_for_application(current_user.id),
+        shortfall=recruitment.education_shortfall(current_user.id, activity),
+        already=recruitment.own_application(current_user.id, activity.id),
+        registration_open=recruitment.registration_open(activity),
+        education_labels=EDUCATION_LABELS,
+    )
+    return page, status
 
 
 @pages.route("/admin/lamaran/<id:application_id>", methods=["GET", "POST"])

@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from ..accounts.models import Profile, User
+from ..accounts.models import Office, Profile, Role, User
 from ..accounts.profiles import (
     PROFILE_KEY,
     DocumentSlot,
@@ -24,7 +25,7 @@ from ..accounts.profiles import (
     missing_for_application,
 )
 from ..core.audit import record
-from ..core.clock import format_wib
+from ..core.clock import format_local, zone_of
 from ..core.extensions import db
 from ..core.privacy import mask_nik
 from ..exam.service import finished_at
@@ -32,6 +33,29 @@ from ..recruitment import service as recruitment
 from ..recruitment.models import Activity, Application, ApplicationStatus
 from ..scheduling.models import Booking
 from ..scheduling.service import SessionChoice, booking_for_application, session_choices
+
+
+def time_zone_of(user: Any) -> ZoneInfo | None:
+    """The zone a person's pages show times in (None: the default, WIB).
+
+    An admin sees their office's zone; a candidate the zone of the office of the
+    activity they applied to last (their session and test belong to it); anyone
+    else (an author, a visitor) the default. A page listing several offices' things
+    passes each thing's zone itself.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.role == Role.CANDIDATE:
+        name = db.session.scalar(
+            db.select(Office.timezone)
+            .join(Activity, Activity.office_id == Office.id)
+            .join(Application, Application.activity_id == Activity.id)
+            .where(Application.user_id == user.id)
+            .order_by(Application.submitted_at.desc(), Application.id.desc())
+            .limit(1)
+        )
+        return zone_of(name) if name else None
+    return user.office.zone if user.office is not None else None
 
 
 class StepState(StrEnum):
@@ -86,12 +110,13 @@ def _session_step(activity: Activity, booking: Booking | None) -> TimelineStep:
     if booking is None:
         note = _(
             "Pemilihan sesi dibuka %(opens)s sampai %(closes)s.",
-            opens=format_wib(activity.booking_opens_at),
-            closes=format_wib(activity.booking_closes_at),
+            opens=format_local(activity.booking_opens_at, activity.office.zone),
+            closes=format_local(activity.booking_closes_at, activity.office.zone),
         )
         return TimelineStep("session", _("Memilih sesi ujian"), StepState.PENDING, note=note)
     session = booking.session
-    note = f"{format_wib(session.starts_at)} - {format_wib(session.ends_at)}"
+    zone = activity.office.zone
+    note = f"{format_local(session.starts_at, zone)} - {format_local(session.ends_at, zone)}"
     if session.place:
         note += f", {session.place}"
     return TimelineStep(
@@ -113,7 +138,9 @@ def _result_step(activity: Activity, status: ApplicationStatus) -> TimelineStep:
         return TimelineStep("result", str(recruitment.STATUS_LABELS[status]), StepState.FAILED)
     note = None
     if activity.announcement_at is not None:
-        note = _("Diumumkan %(at)s.", at=format_wib(activity.announcement_at))
+        note = _(
+            "Diumumkan %(at)s.", at=format_local(activity.announcement_at, activity.office.zone)
+        )
     return TimelineStep("result", _("Pengumuman hasil akhir"), StepState.PENDING, note=note)
 
 

@@ -2,6 +2,7 @@
 
 Each notice is a row shown on the candidate's home page and the same text by
 mail (queued in the transaction of the event, sent by the worker: core.mail).
+Times are written in the zone of the activity's office, with its name ("WITA").
 The events come from the domains below as signals (connected in
 `exam_service.connect_domains`): a decision, extra time during the test, a
 published result; the reminder of tomorrow's session is the worker's step
@@ -16,7 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..accounts.models import User
-from ..core.clock import format_wib, utcnow
+from ..core.clock import format_local, utcnow
 from ..core.extensions import db
 from ..core.mail import Attachment, mail_link, send_mail
 from ..exam import signals as exam_signals
@@ -35,6 +36,7 @@ RECENT_NOTICES = 5
 def connect_signals() -> None:
     recruitment_signals.decided.connect(_on_decided)
     exam_signals.time_extended.connect(_on_time_extended)
+    exam_signals.attempt_reopened.connect(_on_reopened)
     selection_signals.result_published.connect(_on_result_published)
 
 
@@ -73,7 +75,7 @@ def _on_decided(application: Application, **_kwargs: Any) -> None:
     activity = db.session.get_one(Activity, application.activity_id)
     if application.status == ApplicationStatus.ACCEPTED:
         body = _(
-            "Lamaran Anda untuk %(activity)s lolos seleksi administrasi.\n\n"
+            "Lamaran Anda untuk %(activity)s diterima.\n\n"
             "Langkah berikutnya: pilih sesi ujian kompetensi di %(link)s. "
             "Pilihan sesi bersifat final dan tidak dapat diubah.",
             activity=activity.name,
@@ -82,13 +84,13 @@ def _on_decided(application: Application, **_kwargs: Any) -> None:
         title = _("Lamaran diterima: %(activity)s", activity=activity.name)
     else:
         body = _(
-            "Lamaran Anda untuk %(activity)s tidak lolos seleksi administrasi.\n\n"
+            "Lamaran Anda untuk %(activity)s tidak diterima.\n\n"
             "Alasan: %(reason)s\n\nRincian ada di %(link)s.",
             activity=activity.name,
             reason=application.decision_reason or "-",
             link=mail_link("journey.application_page", application_id=application.id),
         )
-        title = _("Lamaran tidak lolos: %(activity)s", activity=activity.name)
+        title = _("Lamaran tidak diterima: %(activity)s", activity=activity.name)
     notify(user, f"decision:{application.status}", title, body)
 
 
@@ -99,11 +101,24 @@ def _on_time_extended(attempt: Attempt, seconds: int, **_kwargs: Any) -> None:
         "Waktu ujian Anda ditambah %(minutes)d menit. Batas waktu baru: %(deadline)s. "
         "Halaman ujian yang sedang terbuka menyesuaikan sendiri; jawaban Anda tetap tersimpan.",
         minutes=minutes,
-        deadline=format_wib(attempt.deadline) if attempt.deadline else "-",
+        deadline=format_local(attempt.deadline, attempt.session.activity.office.zone),
     )
     notify(
         user, "time_extended", _("Waktu ujian ditambah %(minutes)d menit", minutes=minutes), body
     )
+
+
+def _on_reopened(attempt: Attempt, seconds: int, **_kwargs: Any) -> None:
+    user = db.session.get_one(User, attempt.user_id)
+    minutes = max(1, round(seconds / 60))
+    body = _(
+        "Panitia membuka kembali ujian Anda. Jawaban Anda yang tersimpan tetap ada; Anda "
+        "mendapat kembali %(minutes)d menit, sampai %(deadline)s. Lanjutkan di %(link)s.",
+        minutes=minutes,
+        deadline=format_local(attempt.deadline, attempt.session.activity.office.zone),
+        link=mail_link("exam.test_page"),
+    )
+    notify(user, "attempt_reopened", _("Ujian Anda dibuka kembali"), body)
 
 
 def _on_result_published(activity: Activity, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -157,7 +172,7 @@ def _remind(user: User, booking: Booking, kind: str) -> None:
     body = _(
         "Pengingat: ujian kompetensi %(activity)s dimulai %(starts)s.\n\n%(where)s\n\n%(bring)s",
         activity=session.activity.name,
-        starts=format_wib(session.starts_at),
+        starts=format_local(session.starts_at, session.activity.office.zone),
         where=where,
         bring=_(
             "Bawa KTP asli dan ponsel Android dengan baterai penuh serta paket data aktif. "

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from ..accounts.documents import stored_path
 from ..accounts.models import Document
 from ..core.audit import record
-from ..core.clock import format_wib, utcnow
+from ..core.clock import format_local, utcnow
 from ..core.database import after_commit
 from ..core.errors import Conflict, NotFound
 from ..core.extensions import db
@@ -59,9 +59,10 @@ def purge_documents(
 ) -> PurgeReport:
     """Delete the documents of the activity's applicants once its retention period is over."""
     now = now or utcnow()
-    if db.session.get(Activity, activity_id) is None:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
         raise NotFound(_("Kegiatan tidak ditemukan."))
-    _require_retention_over(activity_id, now)
+    _require_retention_over(activity, now)
     applicants = set(
         db.session.scalars(
             select(Application.user_id).where(Application.activity_id == activity_id)
@@ -86,9 +87,9 @@ def purge_documents(
     return report
 
 
-def _require_retention_over(activity_id: int, now: datetime) -> None:
+def _require_retention_over(activity: Activity, now: datetime) -> None:
     announced = db.session.scalar(
-        select(SelectionRule.published_at).where(SelectionRule.activity_id == activity_id)
+        select(SelectionRule.published_at).where(SelectionRule.activity_id == activity.id)
     )
     if announced is None:
         raise RetentionNotOver(
@@ -101,7 +102,7 @@ def _require_retention_over(activity_id: int, now: datetime) -> None:
                 "Masa simpan dokumen kegiatan ini (%(days)d hari setelah pengumuman) "
                 "baru berakhir %(at)s.",
                 days=retention_days(),
-                at=format_wib(ends_at),
+                at=format_local(ends_at, activity.office.zone),
             )
         )
 

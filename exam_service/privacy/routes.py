@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..accounts.auth import candidate_required
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
+from ..recruitment import declarations
 from . import data_export
 from .schemas import DataExportOut, ExportApplicationOut, ExportBookingOut
 
@@ -39,6 +40,7 @@ def _exported_application_out(exported: data_export.ExportedApplication) -> Expo
         application,
         application_id=application.id,
         activity_name=application.activity.name,
+        declarations=declarations.answers_of(application),
         booking=out(ExportBookingOut, booking.session, booked_at=booking.created_at)
         if booking
         else None,

@@ -55,6 +55,9 @@ class ExportApplicationOut(OutModel):
     submitted_at: datetime
     decided_at: datetime | None
     decision_reason: str | None
+    # The declarations made when applying (null: not answered).
+    declarations: dict[str, bool | None]
+    paper_documents_received_at: datetime | None
     booking: ExportBookingOut | None
     test_finished_at: datetime | None
     result: ExportResultOut | None

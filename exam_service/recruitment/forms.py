@@ -1,14 +1,16 @@
 """Page forms of the recruitment module (Flask-WTF: CSRF on every unsafe one).
 
-Times are entered in WIB in `datetime-local` inputs and converted with
-`clock.parse_wib`; the rules of an activity are checked by the service, whose
-per-field messages `show_service_errors` puts back on the fields.
+Times are entered in the office's zone in `datetime-local` inputs whose labels
+name it, and converted with `clock.parse_local`; the rules of an activity are
+checked by the service, whose per-field messages `show_service_errors` puts
+back on the fields.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -32,8 +34,9 @@ from wtforms.validators import (
 
 from ..accounts.models import Education
 from ..accounts.profiles import EDUCATION_LABELS
-from ..core.clock import parse_wib
-from ..core.forms import ServiceForm, datetime_field, local_input
+from ..core.clock import parse_local
+from ..core.forms import ServiceForm, ZonedLabel, datetime_field, local_input
+from .declarations import DECLARATIONS
 from .models import Activity, ApplicationStatus
 from .service import (
     DEFAULT_DURATION_SECONDS,
@@ -46,16 +49,26 @@ from .service import (
 )
 
 CATEGORY_LINE = re.compile(r"^\s*([^=\s]+)\s*=\s*(\d+)\s*$")
+# The activity's times that may be left empty.
+OPTIONAL_TIMES = ("paper_documents_due_at", "decision_deadline_at", "announcement_at")
 EDUCATION_CHOICES = [SelectChoice(e.value, label) for e, label in EDUCATION_LABELS.items()]
 
 
 class ActivityForm(ServiceForm):
     name = StringField(_l("Nama kegiatan"), validators=[DataRequired(), Length(max=200)])
-    registration_opens_at = datetime_field(_l("Pendaftaran dibuka (WIB)"))
-    registration_closes_at = datetime_field(_l("Pendaftaran ditutup (WIB)"))
-    booking_opens_at = datetime_field(_l("Pemilihan sesi dibuka (WIB)"))
-    booking_closes_at = datetime_field(_l("Pemilihan sesi ditutup (WIB)"))
-    announcement_at = datetime_field(_l("Pengumuman hasil (WIB, boleh kosong)"), required=False)
+    registration_opens_at = datetime_field(ZonedLabel(_l("Pendaftaran dibuka")))
+    registration_closes_at = datetime_field(ZonedLabel(_l("Pendaftaran ditutup")))
+    paper_documents_due_at = datetime_field(
+        ZonedLabel(_l("Batas penyerahan berkas fisik"), _l("boleh kosong")), required=False
+    )
+    decision_deadline_at = datetime_field(
+        ZonedLabel(_l("Batas seleksi administrasi"), _l("boleh kosong")), required=False
+    )
+    booking_opens_at = datetime_field(ZonedLabel(_l("Pemilihan sesi dibuka")))
+    booking_closes_at = datetime_field(ZonedLabel(_l("Pemilihan sesi ditutup")))
+    announcement_at = datetime_field(
+        ZonedLabel(_l("Pengumuman hasil"), _l("boleh kosong")), required=False
+    )
     test_question_count = IntegerField(
         _l("Jumlah soal"), default=DEFAULT_QUESTION_COUNT, validators=[InputRequired()]
     )
@@ -106,8 +119,8 @@ class ActivityForm(ServiceForm):
         if field.data and _difficulty_mix(field.data) is None:
             raise ValidationError(_l("Tulis tiga angka persen, contoh: 30/50/20."))
 
-    def fill(self, activity: Activity) -> None:
-        """Show an existing activity (times in WIB) for editing."""
+    def fill(self, activity: Activity, zone: ZoneInfo) -> None:
+        """Show an existing activity (times in the office's `zone`) for editing."""
         for name in ("name", "test_question_count"):
             getattr(self, name).data = getattr(activity, name)
         # Whole minutes (an API client may have set seconds that are not).
@@ -119,9 +132,9 @@ class ActivityForm(ServiceForm):
             "registration_closes_at",
             "booking_opens_at",
             "booking_closes_at",
-            "announcement_at",
+            *OPTIONAL_TIMES,
         ):
-            getattr(self, name).data = local_input(getattr(activity, name))
+            getattr(self, name).data = local_input(getattr(activity, name), zone)
         self.min_education.data = str(activity.min_education)
         blueprint = activity.blueprint or {}
         self.blueprint_categories.data = "\n".join(
@@ -132,15 +145,18 @@ class ActivityForm(ServiceForm):
             "/".join(f"{round(mix.get(d, 0) * 100):g}" for d in DIFFICULTIES) if mix else ""
         )
 
-    def to_data(self) -> ActivityData:
-        announcement = self.announcement_at.data
+    def to_data(self, zone: ZoneInfo) -> ActivityData:
+        """The activity's data, its times read in the office's `zone`."""
+        optional = {
+            name: parse_local(getattr(self, name).data, zone) if getattr(self, name).data else None
+            for name in OPTIONAL_TIMES
+        }
         return ActivityData(
             name=self.name.data,
-            registration_opens_at=parse_wib(self.registration_opens_at.data),
-            registration_closes_at=parse_wib(self.registration_closes_at.data),
-            booking_opens_at=parse_wib(self.booking_opens_at.data),
-            booking_closes_at=parse_wib(self.booking_closes_at.data),
-            announcement_at=parse_wib(announcement) if announcement else None,
+            registration_opens_at=parse_local(self.registration_opens_at.data, zone),
+            registration_closes_at=parse_local(self.registration_closes_at.data, zone),
+            booking_opens_at=parse_local(self.booking_opens_at.data, zone),
+            booking_closes_at=parse_local(self.booking_closes_at.data, zone),
             test_question_count=self.test_question_count.data,
             test_duration_seconds=self.test_duration_minutes.data * 60,
             blueprint=self._blueprint(),
@@ -148,6 +164,7 @@ class ActivityForm(ServiceForm):
             preferred_min_age=self.preferred_min_age.data,
             preferred_max_age=self.preferred_max_age.data,
             show_score_to_candidates=bool(self.show_score_to_candidates.data),
+            **optional,
         )
 
     def _blueprint(self) -> dict[str, Any] | None:
@@ -169,13 +186,32 @@ def _difficulty_mix(text: str) -> dict[str, float] | None:
     return {d: int(p) / 100 for d, p in zip(DIFFICULTIES, parts, strict=True)}
 
 
+class ApplyForm(ServiceForm):
+    """The declarations of the announcement, each answered "Ya" or "Tidak" (one
+    RadioField per row of `declarations.DECLARATIONS`, added below)."""
+
+    def answers(self) -> dict[str, bool]:
+        return {d.key: self[d.key].data == "1" for d in DECLARATIONS}
+
+
+for _declaration in DECLARATIONS:
+    setattr(
+        ApplyForm,
+        _declaration.key,
+        RadioField(
+            _declaration.question,
+            choices=[SelectChoice("1", _l("Ya")), SelectChoice("0", _l("Tidak"))],
+            validators=[InputRequired(_l("Pilih ya atau tidak."))],
+        ),
+    )
+del _declaration
+
+
 class DecisionForm(ServiceForm):
     decision = RadioField(
         _l("Keputusan"),
         choices=[
-            SelectChoice(
-                ApplicationStatus.ACCEPTED.value, _l("Terima (lolos seleksi administrasi)")
-            ),
+            SelectChoice(ApplicationStatus.ACCEPTED.value, _l("Terima")),
             SelectChoice(ApplicationStatus.REJECTED.value, _l("Tolak")),
         ],
         validators=[InputRequired(_l("Pilih keputusan."))],

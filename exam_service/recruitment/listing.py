@@ -29,16 +29,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func
 from sqlalchemy.orm import joinedload
 
-from ..accounts.models import Document, DocumentKind, Education, Office, Profile, User
-from ..accounts.offices import office_of
+from ..accounts.models import Document, DocumentKind, Office, Profile, User
+from ..accounts.offices import office_of, office_zone
 from ..core.audit import record
-from ..core.clock import to_wib
 from ..core.errors import ServiceError
 from ..core.extensions import db
 from ..core.formatting import number_text
 from ..core.privacy import mask_nik
-from ..core.spreadsheets import csv_bytes, wib_cell, xlsx_bytes
-from . import service
+from ..core.spreadsheets import csv_bytes, local_cell, xlsx_bytes, zoned_title
+from . import declarations, service
 from .models import Activity, Application, ApplicationStatus
 
 PAGE_SIZE = 50
@@ -50,6 +49,15 @@ SORT_LABELS = {
     "name": _l("Nama (A-Z)"),
     "-name": _l("Nama (Z-A)"),
     "status": _l("Status"),
+    "preferences": _l("Preferensi terpenuhi (terbanyak dahulu)"),
+    "age": _l("Usia (termuda dahulu)"),
+    "-age": _l("Usia (tertua dahulu)"),
+}
+# Sorts by what the rules compute, done on the light rows after the query's order.
+_COMPUTED_SORTS = {
+    "preferences": lambda light: -len(light.preferences),
+    "age": lambda light: light.age,
+    "-age": lambda light: -light.age,
 }
 SORTS = tuple(SORT_LABELS)
 _STATUS_ORDER = {status.value: rank for rank, status in enumerate(ApplicationStatus)}
@@ -75,14 +83,18 @@ SKIP_LABELS = {
 
 @dataclass(frozen=True)
 class Light:
-    """One application of the filtered set, with what the computed rules need."""
+    """One application of the filtered set, with what the computed rules say of it."""
 
     application_id: int
     status: str
     age: int
+    in_region: bool
     meets_hard_rules: bool
     documents_complete: bool
     nik_flagged: bool
+    paper_received: bool
+    # The preferences met (keys of service.PREFERENCE_FILTERS).
+    preferences: frozenset[str]
 
     @property
     def eligible(self) -> bool:
@@ -129,26 +141,19 @@ def light_rows(
     only_ids: Iterable[int] | None = None,
 ) -> list[Light]:
     """The office's applications matching `filters` (and among `only_ids` if
-    given), in the order of `sort`: one query."""
+    given), in the order of `sort`: one query. Filters on stored columns are
+    SQL; those on what the eligibility rules compute are applied to its rows."""
+    sort = sort if sort in SORTS else DEFAULT_SORT
     documents = _documents_count()
     complete = func.coalesce(documents.c.kinds, 0) == len(DocumentKind)
     query = (
-        db.select(
-            Application.id,
-            Application.status,
-            Application.submitted_at,
-            Profile.birth_date,
-            Profile.education,
-            Profile.nik_flags,
-            Activity.min_education,
-            complete.label("complete"),
-        )
+        db.select(Application, Profile, Activity, Office, complete.label("complete"))
         .join(Activity, Activity.id == Application.activity_id)
         .join(Office, Office.id == Activity.office_id)
         .join(Profile, Profile.user_id == Application.user_id)
         .outerjoin(documents, documents.c.user_id == Application.user_id)
         .where(Activity.office_id == office_of(admin))
-        .order_by(*_order(sort if sort in SORTS else DEFAULT_SORT))
+        .order_by(*_order(sort if sort not in _COMPUTED_SORTS else DEFAULT_SORT))
     )
     if only_ids is not None:
         query = query.where(Application.id.in_(list(only_ids)))
@@ -158,43 +163,54 @@ def light_rows(
         query = query.where(Application.status == filters.status)
     if filters.education is not None:
         query = query.where(Profile.education == filters.education)
-    if filters.in_region is not None:
-        same = Profile.regency_code == Office.region_code
-        query = query.where(same if filters.in_region else ~same)
     if filters.documents_complete is not None:
         query = query.where(complete if filters.documents_complete else ~complete)
+    if filters.paper_received is not None:
+        received = Application.paper_documents_received_at.is_not(None)
+        query = query.where(received if filters.paper_received else ~received)
     if filters.q and filters.q.strip():
         query = query.where(Profile.full_name.ilike(_like_pattern(filters.q.strip()), escape="\\"))
-    rows = []
-    for (
-        app_id,
-        status,
-        submitted_at,
-        birth_date,
-        education,
-        flags,
-        minimum,
-        done,
-    ) in db.session.execute(query):
-        age = service.age_on(birth_date, to_wib(submitted_at).date())
-        light = Light(
-            application_id=app_id,
-            status=str(status),
-            age=age,
-            meets_hard_rules=Education(education).rank >= Education(minimum).rank,
-            documents_complete=bool(done),
-            nik_flagged=bool(flags),
-        )
-        if _accepts(filters, light):
-            rows.append(light)
+    rows = [
+        light
+        for application, profile, activity, office, done in db.session.execute(query)
+        if _accepts(filters, light := _light(application, profile, activity, office, done))
+    ]
+    if sort in _COMPUTED_SORTS:
+        rows.sort(key=_COMPUTED_SORTS[sort])  # stable: ties keep the submission order
     return rows
+
+
+def _light(
+    application: Application, profile: Profile, activity: Activity, office: Office, done: bool
+) -> Light:
+    checked = service.eligibility(
+        profile,
+        activity,
+        office,
+        service.submitted_on(application, office),
+        declarations.answers_of(application),
+    )
+    return Light(
+        application_id=application.id,
+        status=str(application.status),
+        age=checked.age,
+        in_region=checked.in_region,
+        meets_hard_rules=checked.meets_hard_rules,
+        documents_complete=bool(done),
+        nik_flagged=bool(checked.nik_flags),
+        paper_received=application.paper_documents_received_at is not None,
+        preferences=frozenset(c.rule for c in checked.checks if not c.hard and c.ok),
+    )
 
 
 def _accepts(filters: service.ApplicationFilters, light: Light) -> bool:
     return (
         (filters.min_age is None or light.age >= filters.min_age)
         and (filters.max_age is None or light.age <= filters.max_age)
+        and (filters.in_region is None or light.in_region == filters.in_region)
         and (filters.nik_flagged is None or light.nik_flagged == filters.nik_flagged)
+        and (filters.eligible is None or light.meets_hard_rules == filters.eligible)
+        and set(filters.meets) <= light.preferences
     )
 
 
@@ -365,6 +381,37 @@ def bulk_decide(
     return result
 
 
+@dataclass
+class PaperResult:
+    marked: list[int] = field(default_factory=list)
+    # Already marked so (nothing changed).
+    unchanged: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = _("%(n)s lamaran ditandai berkas fisiknya diterima", n=number_text(len(self.marked)))
+        if self.unchanged:
+            text += _(", %(n)s sudah ditandai sebelumnya", n=number_text(len(self.unchanged)))
+        return text
+
+
+def bulk_mark_paper(admin: User, application_ids: Iterable[int]) -> PaperResult:
+    """Mark the printed documents of the office's `application_ids` received, each
+    audited like a single mark; ids of other offices are not found and left out."""
+    result = PaperResult()
+    office_ids = [
+        light.application_id
+        for light in light_rows(
+            admin, service.ApplicationFilters(), DEFAULT_SORT, set(application_ids)
+        )
+    ]
+    for application_id in office_ids:
+        if service.mark_paper_documents(admin, application_id, received=True):
+            result.marked.append(application_id)
+        else:
+            result.unchanged.append(application_id)
+    return result
+
+
 # --- the export -----------------------------------------------------------------------
 
 
@@ -397,6 +444,7 @@ def export_table(
             application_ids=[row.application.id for row in rows],
         )
     yes, no = _("Ya"), _("Tidak")
+    zone = office_zone(admin)
     header = [
         _("Nama"),
         _("NIK"),
@@ -407,8 +455,11 @@ def export_table(
         _("Dokumen lengkap"),
         _("Domisili di wilayah"),
         _("NIK bertanda"),
+        *(str(d.short) for d in declarations.DECLARATIONS),
+        _("Preferensi terpenuhi"),
+        _("Berkas fisik diterima"),
         _("Status"),
-        _("Dikirim (WIB)"),
+        zoned_title(_("Dikirim"), zone),
     ]
     table = [
         [
@@ -421,12 +472,22 @@ def export_table(
             yes if row.documents_complete else no,
             yes if row.eligibility.in_region else no,
             yes if row.eligibility.nik_flags else no,
+            *(
+                _yes_no(answer, yes, no)
+                for answer in declarations.answers_of(row.application).values()
+            ),
+            row.eligibility.preferences_met,
+            yes if row.application.paper_documents_received_at else no,
             row.status_label,
-            wib_cell(row.application.submitted_at),
+            local_cell(row.application.submitted_at, zone),
         ]
         for row in rows
     ]
     return ExportTable(header, table)
+
+
+def _yes_no(answer: bool | None, yes: str, no: str) -> str:
+    return "-" if answer is None else yes if answer else no
 
 
 def to_csv(table: ExportTable) -> bytes:

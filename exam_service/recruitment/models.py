@@ -49,6 +49,11 @@ class Activity(db.Model):
     preferred_min_age: Mapped[int] = mapped_column(default=18)
     preferred_max_age: Mapped[int] = mapped_column(default=50)
     show_score_to_candidates: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The end of the administrative selection (the announcement's "until 14 Nov"):
+    # shown to admins with what is still undecided; None when the office sets none.
+    decision_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The date by which applicants hand in their printed documents (None: not asked).
+    paper_documents_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     office: Mapped[Office] = relationship()
@@ -68,6 +73,18 @@ class Application(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The candidate's declarations at applying (recruitment.declarations): True
+    # "ya", False "tidak", None not answered (an application made through the API
+    # without them).
+    not_civil_servant: Mapped[bool | None] = mapped_column(Boolean)
+    can_use_android: Mapped[bool | None] = mapped_column(Boolean)
+    can_use_computer: Mapped[bool | None] = mapped_column(Boolean)
+    owns_motorbike: Mapped[bool | None] = mapped_column(Boolean)
+    has_survey_experience: Mapped[bool | None] = mapped_column(Boolean)
+    no_other_contract: Mapped[bool | None] = mapped_column(Boolean)
+    # The printed documents handed in at the office (marked by an admin).
+    paper_documents_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paper_documents_received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     activity: Mapped[Activity] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -16,11 +16,12 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.documents import send_document
+from ..accounts.offices import office_zone
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
-from ..core.clock import to_wib, utcnow
+from ..core.clock import to_local, utcnow
 from ..core.errors import Invalid
 from ..core.path_params import ActivityPath, ApplicationPath
-from . import listing, service
+from . import declarations, listing, service
 from .forms import ActivityForm, ApplicationFilterForm
 from .models import Activity
 from .schemas import (
@@ -34,10 +35,14 @@ from .schemas import (
     ApplicationsQuery,
     BulkDecisionIn,
     BulkDecisionOut,
+    BulkPaperDocumentsIn,
+    BulkPaperDocumentsOut,
     DecisionIn,
     DecisionOut,
     OpenActivityListOut,
     OpenActivityOut,
+    PaperDocumentsIn,
+    PaperDocumentsOut,
     SkippedOut,
 )
 
@@ -64,20 +69,30 @@ def _row_out(row: service.ApplicationRow) -> ApplicationRowOut:
         education=row.profile.education,
         eligibility=row.eligibility,
         documents_complete=row.documents_complete,
+        declarations=declarations.answers_of(application),
     )
 
 
 def _filters(query: ApplicationsQuery) -> service.ApplicationFilters:
     """The service's filters; a plain name (region, nik) wins over its older twin."""
     values = query.model_dump(include=set(_FILTER_FIELDS))
-    if query.region is not None:
-        values["in_region"] = query.region == "in"
-    if query.nik is not None:
-        values["nik_flagged"] = query.nik == "flagged"
-    if query.documents is not None:
-        values["documents_complete"] = query.documents == "complete"
-    values["q"] = (query.q or "").strip() or None
-    return service.ApplicationFilters(**values)
+    return service.ApplicationFilters(**{**values, **_plain_filters(query)})
+
+
+def _plain_filters(query: ApplicationsQuery) -> dict[str, Any]:
+    """The filters given by their plain names (those the pages link with)."""
+    values: dict[str, Any] = {"q": (query.q or "").strip() or None, "meets": tuple(query.meets)}
+    plain = {
+        "in_region": (query.region, "in"),
+        "nik_flagged": (query.nik, "flagged"),
+        "documents_complete": (query.documents, "complete"),
+        "eligible": (query.eligible, "yes"),
+        "paper_received": (query.paper, "received"),
+    }
+    for name, (given, yes) in plain.items():
+        if given is not None:
+            values[name] = given == yes
+    return values
 
 
 _FILTER_FIELDS = (
@@ -165,7 +180,7 @@ def _export_response(table: listing.ExportTable, export_format: str) -> Response
     else:
         data = listing.to_csv(table)
         mimetype = "text/csv; charset=utf-8"
-    stamp = to_wib(utcnow()).strftime("%Y%m%d-%H%M")
+    stamp = to_local(utcnow(), office_zone(current_user)).strftime("%Y%m%d-%H%M")
     return Response(
         data,
         mimetype=mimetype,
@@ -225,6 +240,40 @@ def api_decide(path: ApplicationPath, body: DecisionIn) -> Response:
     return json_response(out(DecisionOut, application, application_id=application.id))
 
 
+@api.post(
+    "/admin/applications/<int:application_id>/paper-documents",
+    responses=responses(200, PaperDocumentsOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_paper_documents(path: ApplicationPath, body: PaperDocumentsIn) -> Response:
+    """Mark the printed documents received (or undo a mark); audited."""
+    changed = service.mark_paper_documents(current_user, path.application_id, body.received)
+    application = service.application_for_admin(current_user, path.application_id)
+    return json_response(
+        out(PaperDocumentsOut, application, application_id=application.id, changed=changed)
+    )
+
+
+@api.post(
+    "/admin/applications/paper-documents",
+    responses=responses(200, BulkPaperDocumentsOut),
+    security=SESSION_AUTH,
+)
+@admin_required
+@validate_request()
+def api_bulk_paper_documents(body: BulkPaperDocumentsIn) -> Response:
+    """Mark the printed documents of many applications received; ids that are not
+    the office's are left out."""
+    result = listing.bulk_mark_paper(current_user, body.application_ids)
+    return json_response(
+        BulkPaperDocumentsOut(
+            marked_ids=result.marked, unchanged_ids=result.unchanged, message=result.summary()
+        )
+    )
+
+
 # --- JSON API: candidates -------------------------------------------------------
 
 
@@ -256,7 +305,7 @@ def admin_activity_new() -> Any:
     form = ActivityForm()
     if form.validate_on_submit():
         try:
-            service.create_activity(current_user, form.to_data())
+            service.create_activity(current_user, form.to_data(office_zone(current_user)))
         except Invalid as e:
             form.show_service_error(e)
             return _activity_form_page(form, None, 422)
@@ -272,14 +321,14 @@ def admin_activity_edit(activity_id: int) -> Any:
     form = ActivityForm()
     if form.validate_on_submit():
         try:
-            service.update_activity(current_user, activity_id, form.to_data())
+            service.update_activity(current_user, activity_id, form.to_data(activity.office.zone))
         except Invalid as e:
             form.show_service_error(e)
             return _activity_form_page(form, activity, 422)
         flash(_("Kegiatan telah diperbarui."), "success")
         return redirect(url_for(".admin_activities"), 303)
     if request.method == "GET":
-        form.fill(activity)
+        form.fill(activity, activity.office.zone)
     return _activity_form_page(form, activity, 422 if form.errors else 200)
 
 
@@ -289,7 +338,7 @@ def _activity_form_page(form: ActivityForm, activity: Activity | None, status: i
 
 # The list's own query parameters besides the filter form's (plain names that other
 # pages link with); an invalid one is ignored, like an invalid filter.
-_PAGE_ARGS = ("region", "nik", "documents", "q", "sort", "page")
+_PAGE_ARGS = ("region", "nik", "documents", "eligible", "paper", "q", "sort", "page")
 
 
 def _page_filters(
@@ -302,23 +351,20 @@ def _page_filters(
     values: dict[str, Any] = {}
     for key in _PAGE_ARGS:
         raw = args.get(key, "").strip()
-        if not raw:
-            continue
-        try:
-            ApplicationsQuery.model_validate({key: raw})
-        except ValidationError:
-            continue
-        values[key] = raw
+        if raw and _valid({key: raw}):
+            values[key] = raw
+    values["meets"] = [key for key in args.getlist("meets") if _valid({"meets": [key]})]
     query = ApplicationsQuery.model_validate(values)
-    filters = form.filters()
-    if query.region is not None:
-        filters = replace(filters, in_region=query.region == "in")
-    if query.nik is not None:
-        filters = replace(filters, nik_flagged=query.nik == "flagged")
-    if query.documents is not None:
-        filters = replace(filters, documents_complete=query.documents == "complete")
-    filters = replace(filters, q=(query.q or "").strip() or None)
+    filters = replace(form.filters(), **_plain_filters(query))
     return form, query, filters
+
+
+def _valid(values: dict[str, Any]) -> bool:
+    try:
+        ApplicationsQuery.model_validate(values)
+    except ValidationError:
+        return False
+    return True
 
 
 def _filter_args() -> list[tuple[str, str]]:
@@ -343,7 +389,20 @@ def admin_applications() -> Any:
         rows=listing_page.rows,
         filter_args=_filter_args(),
         sort_labels=listing.SORT_LABELS,
+        preference_labels=service.PREFERENCE_FILTERS,
     )
+
+
+def _list_form() -> tuple[list[tuple[str, str]], str, list[int]]:
+    """What a form posted from the list carries: the list's filters (as `f.<name>`
+    fields, so they never mix with the form's own), the way back to the list with
+    them, and the ticked application ids."""
+    filter_pairs = [
+        (key[2:], value) for key, value in request.form.items(multi=True) if key.startswith("f.")
+    ]
+    back = url_for(".admin_applications") + ("?" + urlencode(filter_pairs) if filter_pairs else "")
+    ids = [int(v) for v in request.form.getlist("application_ids") if v.isdigit()]
+    return filter_pairs, back, ids
 
 
 @pages.route("/admin/lamaran/keputusan", methods=["POST"])
@@ -352,13 +411,8 @@ def admin_bulk_decision() -> Any:
     """A bulk decision in two steps: the count to confirm, then the decision."""
     decision = request.form.get("decision", "")
     reason = request.form.get("reason", "")
-    # The list's filters travel as `f.<name>` fields, so they never mix with the form's own.
-    filter_pairs = [
-        (key[2:], value) for key, value in request.form.items(multi=True) if key.startswith("f.")
-    ]
-    back = url_for(".admin_applications") + ("?" + urlencode(filter_pairs) if filter_pairs else "")
+    filter_pairs, back, ids = _list_form()
     selected = request.form.get("scope") == "selected"
-    ids = [int(v) for v in request.form.getlist("application_ids") if v.isdigit()]
     if selected and not ids:
         flash(_("Pilih dahulu lamaran yang akan diputuskan."), "error")
         return redirect(back, 303)
@@ -386,6 +440,34 @@ def admin_bulk_decision() -> Any:
         return redirect(back, 303)
     flash(result.summary(), "success" if result.decided else "info")
     return redirect(back, 303)
+
+
+@pages.route("/admin/lamaran/berkas-fisik", methods=["POST"])
+@admin_required
+def admin_bulk_paper() -> Any:
+    """The ticked applications' printed documents marked received (from the list)."""
+    back, ids = _list_form()[1:]
+    if not ids:
+        flash(_("Centang dahulu lamaran yang berkas fisiknya sudah diterima."), "error")
+        return redirect(back, 303)
+    result = listing.bulk_mark_paper(current_user, ids)
+    flash(result.summary(), "success" if result.marked else "info")
+    return redirect(back, 303)
+
+
+@pages.route("/admin/lamaran/<id:application_id>/berkas-fisik", methods=["POST"])
+@admin_required
+def admin_paper_documents(application_id: int) -> Any:
+    """Mark one application's printed documents received, or undo it (its detail page)."""
+    received = request.form.get("received") == "1"
+    if service.mark_paper_documents(current_user, application_id, received):
+        flash(
+            _("Berkas fisik ditandai sudah diterima.")
+            if received
+            else _("Tanda berkas fisik diterima dibatalkan."),
+            "success",
+        )
+    return redirect(url_for("journey.admin_application", application_id=application_id), 303)
 
 
 @pages.route("/admin/lamaran/ekspor")

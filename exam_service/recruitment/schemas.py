@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from ..accounts.models import Education
 from ..core.api import OutModel
 from ..core.path_params import ID_MAX, RowId
 from .models import ApplicationStatus
+from .service import PREFERENCE_FILTERS
 
 
 class BlueprintIn(BaseModel):
@@ -41,6 +42,12 @@ class ActivityIn(BaseModel):
     preferred_min_age: int = 18
     preferred_max_age: int = 50
     show_score_to_candidates: bool = False
+    decision_deadline_at: AwareDatetime | None = Field(
+        default=None, description="End of the administrative selection"
+    )
+    paper_documents_due_at: AwareDatetime | None = Field(
+        default=None, description="Printed documents due at the office"
+    )
 
 
 class ActivityOut(OutModel):
@@ -59,6 +66,8 @@ class ActivityOut(OutModel):
     preferred_min_age: int
     preferred_max_age: int
     show_score_to_candidates: bool
+    decision_deadline_at: datetime | None
+    paper_documents_due_at: datetime | None
     # Applications per status.
     application_counts: dict[str, int]
 
@@ -79,6 +88,7 @@ class OpenActivityOut(OutModel):
     test_question_count: int
     test_duration_seconds: int
     min_education: str
+    paper_documents_due_at: datetime | None
 
 
 class OpenActivityListOut(OutModel):
@@ -111,6 +121,9 @@ class ApplicationOut(OutModel):
     decided_at: datetime | None
     decision_reason: str | None
     booking: ApplicationBookingOut | None
+    # The declarations made at applying (null: not answered).
+    declarations: dict[str, bool | None]
+    paper_documents_received_at: datetime | None
     # The final result; null until the final selection (selection/) publishes it.
     result: dict[str, Any] | None = None
     timeline: list[TimelineStepOut]
@@ -118,6 +131,30 @@ class ApplicationOut(OutModel):
 
 class ApplicationListOut(OutModel):
     items: list[ApplicationOut]
+
+
+class ApplyIn(BaseModel):
+    """The declarations of the announcement (true "ya", false "tidak"). Each may be
+    left out (an empty body applies too): an unanswered "not_civil_servant" makes
+    the application ineligible, unanswered preferences count as not met."""
+
+    not_civil_servant: bool | None = Field(default=None, description="Not an ASN (hard rule)")
+    can_use_android: bool | None = None
+    can_use_computer: bool | None = None
+    owns_motorbike: bool | None = None
+    has_survey_experience: bool | None = Field(default=None, description="Earlier BPS surveys")
+    no_other_contract: bool | None = Field(
+        default=None, description="No other government contract in the same period"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_body(cls, data: Any) -> Any:
+        return {} if data is None else data
+
+
+# The preferences the list can require: service.PREFERENCE_FILTERS's keys.
+PreferenceKey = Literal[tuple(PREFERENCE_FILTERS)]  # type: ignore[valid-type]
 
 
 class ApplicationsQuery(BaseModel):
@@ -134,8 +171,19 @@ class ApplicationsQuery(BaseModel):
     )
     nik: Literal["flagged", "clear"] | None = None
     documents: Literal["complete", "incomplete"] | None = None
+    eligible: Literal["yes", "no"] | None = Field(
+        default=None, description="yes: meets every hard rule (education, not an ASN)"
+    )
+    paper: Literal["received", "missing"] | None = Field(
+        default=None, description="Printed documents received at the office, or not yet"
+    )
+    meets: list[PreferenceKey] = Field(
+        default_factory=list, max_length=7, description="Preferences that must be met"
+    )
     q: str | None = Field(default=None, max_length=120, description="Part of the name, any case")
-    sort: Literal["submitted", "-submitted", "name", "-name", "status"] = "submitted"
+    sort: Literal[
+        "submitted", "-submitted", "name", "-name", "status", "preferences", "age", "-age"
+    ] = "submitted"
     page: int | None = Field(
         default=None, ge=1, le=ID_MAX, description="50 a page; without it, every application"
     )
@@ -161,6 +209,8 @@ class EligibilityOut(OutModel):
     in_region: bool
     nik_flags: list[str]
     checks: list[CheckOut]
+    preferences_met: int
+    preferences_total: int
 
 
 class ApplicationRowOut(OutModel):
@@ -176,6 +226,8 @@ class ApplicationRowOut(OutModel):
     eligibility: EligibilityOut
     # Every document uploaded (null where not computed).
     documents_complete: bool | None = None
+    declarations: dict[str, bool | None]
+    paper_documents_received_at: datetime | None
 
 
 class AdminApplicationListOut(OutModel):
@@ -230,6 +282,8 @@ class ApplicationDetailOut(OutModel):
     decision_reason: str | None
     profile: CandidateProfileOut
     eligibility: EligibilityOut
+    declarations: dict[str, bool | None]
+    paper_documents_received_at: datetime | None
     documents: list[CandidateDocumentOut]
     booking: ApplicationBookingOut | None
     timeline: list[TimelineStepOut]
@@ -265,6 +319,27 @@ class BulkDecisionIn(BaseModel):
     decision: Literal["accepted", "rejected"]
     # Required when rejecting; one reason for all.
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class PaperDocumentsIn(BaseModel):
+    received: bool = Field(description="false undoes a mark made by mistake")
+
+
+class PaperDocumentsOut(OutModel):
+    application_id: int
+    paper_documents_received_at: datetime | None
+    # False when the application was already marked so.
+    changed: bool
+
+
+class BulkPaperDocumentsIn(BaseModel):
+    application_ids: list[RowId] = Field(min_length=1, max_length=10000)
+
+
+class BulkPaperDocumentsOut(OutModel):
+    marked_ids: list[int]
+    unchanged_ids: list[int]
+    message: str
 
 
 class SkippedOut(OutModel):

@@ -8,6 +8,7 @@ reach only their own applications, the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,14 +24,14 @@ from ..accounts import documents
 from ..accounts.models import DocumentKind, Education, Office, Profile, User
 from ..accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
 from ..accounts.offices import office_of
-from ..accounts.profiles import missing_for_application
+from ..accounts.profiles import EDUCATION_LABELS, missing_for_application
 from ..core.audit import AuditEvent, record
 from ..core.bank_problems import problem_text
-from ..core.clock import to_wib, utcnow
+from ..core.clock import to_local, utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from ..core.privacy import mask_nik
-from . import signals
+from . import declarations, signals
 from .models import Activity, Application, ApplicationStatus
 
 DEFAULT_QUESTION_COUNT = 30
@@ -49,8 +50,9 @@ FINAL_STATUSES = (ApplicationStatus.PASSED, ApplicationStatus.NOT_PASSED)
 
 STATUS_LABELS = {
     ApplicationStatus.SUBMITTED: _l("Menunggu seleksi administrasi"),
-    ApplicationStatus.ACCEPTED: _l("Lolos seleksi administrasi"),
-    ApplicationStatus.REJECTED: _l("Tidak lolos seleksi administrasi"),
+    # The announcement's own words.
+    ApplicationStatus.ACCEPTED: _l("Diterima"),
+    ApplicationStatus.REJECTED: _l("Tidak diterima"),
     ApplicationStatus.PASSED: _l("Lulus"),
     ApplicationStatus.NOT_PASSED: _l("Tidak lulus"),
 }
@@ -64,11 +66,13 @@ NIK_FLAG_LABELS = {
 VIEW_PERSONAL_DATA = "view_personal_data"
 DOWNLOAD_DOCUMENT = "download_document"
 DECISION = "application_decision"
+PAPER_DOCUMENTS = "paper_documents"
 
 AUDIT_LABELS = {
     VIEW_PERSONAL_DATA: _l("Melihat data pribadi (NIK, dokumen)"),
     DOWNLOAD_DOCUMENT: _l("Mengunduh dokumen"),
     DECISION: _l("Keputusan"),
+    PAPER_DOCUMENTS: _l("Berkas fisik"),
 }
 
 
@@ -93,6 +97,8 @@ class ActivityData:
     preferred_min_age: int = 18
     preferred_max_age: int = 50
     show_score_to_candidates: bool = False
+    decision_deadline_at: datetime | None = None
+    paper_documents_due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,23 @@ def _window_errors(data: ActivityData) -> dict[str, str]:
         errors["booking_closes_at"] = _("Pemilihan sesi harus ditutup setelah dibuka.")
     if data.announcement_at is not None and data.announcement_at <= data.booking_closes_at:
         errors["announcement_at"] = _("Pengumuman harus setelah pemilihan sesi ditutup.")
+    deadline = data.decision_deadline_at
+    if deadline is not None and not (
+        data.registration_closes_at <= deadline <= data.booking_closes_at
+    ):
+        errors["decision_deadline_at"] = _(
+            "Batas seleksi administrasi harus antara penutupan pendaftaran dan penutupan "
+            "pemilihan sesi."
+        )
+    due = data.paper_documents_due_at
+    if due is not None and due <= data.registration_opens_at:
+        errors["paper_documents_due_at"] = _(
+            "Batas penyerahan berkas fisik harus setelah pendaftaran dibuka."
+        )
+    elif due is not None and deadline is not None and due > deadline:
+        errors["paper_documents_due_at"] = _(
+            "Berkas fisik harus diterima paling lambat pada batas seleksi administrasi."
+        )
     return errors
 
 
@@ -275,17 +298,27 @@ def _is_int(value: Any) -> bool:
 # --- candidates: applying and following the status ----------------------------
 
 
-def apply(user: User, activity_id: int, now: datetime | None = None) -> Application:
-    """Apply inside the registration window, with a complete profile, once per activity."""
+def apply(
+    user: User,
+    activity_id: int,
+    answers: Mapping[str, bool | None] | None = None,
+    now: datetime | None = None,
+) -> Application:
+    """Apply inside the registration window, with a complete profile and the
+    activity's minimum education, once per activity.
+
+    `answers` are the declarations (`declarations.KEYS`); one not given stays
+    unanswered, which the eligibility summary shows (and an unanswered hard rule
+    makes the application ineligible, like a "tidak").
+    """
+    activity = activity_by_id(activity_id)
     now = now or utcnow()
-    activity = db.session.get(Activity, activity_id)
-    if activity is None:
-        raise NotFound(_("Kegiatan tidak ditemukan."))
-    if not activity.registration_opens_at <= now < activity.registration_closes_at:
+    if not registration_open(activity, now):
         raise Conflict(
             _("Pendaftaran kegiatan ini tidak sedang dibuka."), code="registration_closed"
         )
     _require_complete_profile(user.id)
+    _require_min_education(user.id, activity)
     if own_application(user.id, activity_id) is not None:
         raise _already_applied()
     application = Application(
@@ -293,6 +326,7 @@ def apply(user: User, activity_id: int, now: datetime | None = None) -> Applicat
         user_id=user.id,
         status=ApplicationStatus.SUBMITTED,
         submitted_at=now,
+        **{key: (answers or {}).get(key) for key in declarations.KEYS},
     )
     try:
         # The unique constraint decides between two simultaneous applications.
@@ -301,6 +335,39 @@ def apply(user: User, activity_id: int, now: datetime | None = None) -> Applicat
     except IntegrityError:
         raise _already_applied() from None
     return application
+
+
+def activity_by_id(activity_id: int) -> Activity:
+    """Any office's activity (candidates apply to any); 404 when there is none."""
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(_("Kegiatan tidak ditemukan."))
+    return activity
+
+
+def registration_open(activity: Activity, now: datetime | None = None) -> bool:
+    """Opens inclusive, closes exclusive."""
+    now = now or utcnow()
+    return activity.registration_opens_at <= now < activity.registration_closes_at
+
+
+def education_shortfall(user_id: int, activity: Activity) -> str | None:
+    """Why the candidate's education is below the activity's minimum (None if it is not)."""
+    profile = db.session.get(Profile, user_id)
+    minimum = Education(activity.min_education)
+    if profile is None or Education(profile.education).rank >= minimum.rank:
+        return None
+    return _(
+        "Pendidikan minimal untuk kegiatan ini %(min)s; pendidikan Anda %(education)s.",
+        min=EDUCATION_LABELS[minimum],
+        education=EDUCATION_LABELS[Education(profile.education)],
+    )
+
+
+def _require_min_education(user_id: int, activity: Activity) -> None:
+    shortfall = education_shortfall(user_id, activity)
+    if shortfall is not None:
+        raise Invalid(shortfall, code="education_below_minimum", details={"education": shortfall})
 
 
 def _require_complete_profile(user_id: int) -> None:
@@ -365,6 +432,14 @@ class Eligibility:
     def meets_preferences(self) -> bool:
         return all(c.ok for c in self.checks if not c.hard)
 
+    @property
+    def preferences_met(self) -> int:
+        return sum(1 for c in self.checks if not c.hard and c.ok)
+
+    @property
+    def preferences_total(self) -> int:
+        return sum(1 for c in self.checks if not c.hard)
+
 
 def age_on(birth_date: date, day: date) -> int:
     """Completed years of life on `day`."""
@@ -372,14 +447,23 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - before_birthday
 
 
-def eligibility(profile: Profile, activity: Activity, office: Office, on: date) -> Eligibility:
-    """The selection rules of `activity` for `profile`, with the age taken on `on`
-    (the day the application was submitted, in WIB)."""
+def eligibility(
+    profile: Profile,
+    activity: Activity,
+    office: Office,
+    on: date,
+    answers: Mapping[str, bool | None] | None = None,
+) -> Eligibility:
+    """The selection rules of `activity` for `profile` and the declarations
+    `answers`, with the age taken on `on` (the day the application was submitted,
+    in the office's zone)."""
+    answers = answers or {}
     education = Education(profile.education)
     minimum = Education(activity.min_education)
     age = age_on(profile.birth_date, on)
     low, high = activity.preferred_min_age, activity.preferred_max_age
-    in_region = profile.regency_code == office.region_code
+    by_address = profile.regency_code == office.region_code
+    by_nik = profile.nik[:4] == office.region_code
     values = {"education": education.value, "min": minimum.value}
     checks = [
         Check(
@@ -390,6 +474,7 @@ def eligibility(profile: Profile, activity: Activity, office: Office, on: date) 
             if education.rank >= minimum.rank
             else _("Pendidikan %(education)s di bawah syarat minimal %(min)s.", **values),
         ),
+        *(_declared(d, answers.get(d.key)) for d in declarations.DECLARATIONS if d.hard),
         Check(
             "age",
             hard=False,
@@ -402,21 +487,46 @@ def eligibility(profile: Profile, activity: Activity, office: Office, on: date) 
             ),
         ),
         Check(
-            "domicile",
-            hard=False,
-            ok=in_region,
-            message=_("Berdomisili di wilayah kantor.")
-            if in_region
-            else _("Berdomisili di luar wilayah kantor."),
+            "domicile", hard=False, ok=by_address or by_nik, message=_domicile(by_address, by_nik)
         ),
+        *(_declared(d, answers.get(d.key)) for d in declarations.DECLARATIONS if not d.hard),
     ]
-    return Eligibility(checks, age, in_region, list(profile.nik_flags or []))
+    return Eligibility(checks, age, by_address or by_nik, list(profile.nik_flags or []))
+
+
+def _declared(declaration: declarations.Declaration, answer: bool | None) -> Check:
+    if answer is None:
+        message = _("Belum dinyatakan: %(question)s", question=declaration.question)
+    else:
+        message = str(declaration.met if answer else declaration.unmet)
+    return Check(declaration.key, hard=declaration.hard, ok=answer is True, message=message)
+
+
+def _domicile(by_address: bool, by_nik: bool) -> str:
+    if by_address and by_nik:
+        return _("Berdomisili di wilayah kantor (menurut alamat dan NIK).")
+    if by_address:
+        return _("Berdomisili di wilayah kantor menurut alamat; NIK dari wilayah lain.")
+    if by_nik:
+        return _("NIK dari wilayah kantor; alamat sekarang di luar wilayah.")
+    return _("Berdomisili di luar wilayah kantor (menurut alamat dan NIK).")
 
 
 def eligibility_of(application: Application, profile: Profile) -> Eligibility:
     activity = application.activity
-    submitted_on = to_wib(application.submitted_at).date()
-    return eligibility(profile, activity, activity.office, submitted_on)
+    office = activity.office
+    return eligibility(
+        profile,
+        activity,
+        office,
+        submitted_on(application, office),
+        declarations.answers_of(application),
+    )
+
+
+def submitted_on(application: Application, office: Office) -> date:
+    """The day of submission in the office's zone: the day the age is taken on."""
+    return to_local(application.submitted_at, office.zone).date()
 
 
 # --- admins: the administrative selection ----------------------------------------
@@ -435,15 +545,19 @@ class ApplicationFilters:
     documents_complete: bool | None = None
     # Part of the name, any case.
     q: str | None = None
+    # Meets every hard rule (education, not a civil servant).
+    eligible: bool | None = None
+    paper_received: bool | None = None
+    # Preferences that must be met (keys of PREFERENCE_FILTERS).
+    meets: tuple[str, ...] = ()
 
-    def accepts(self, e: Eligibility) -> bool:
-        """The filters on computed values (age at submission, region, NIK flags)."""
-        return (
-            (self.min_age is None or e.age >= self.min_age)
-            and (self.max_age is None or e.age <= self.max_age)
-            and (self.in_region is None or e.in_region == self.in_region)
-            and (self.nik_flagged is None or bool(e.nik_flags) == self.nik_flagged)
-        )
+
+# The preferences an admin can require in the list: the computed two and the declared ones.
+PREFERENCE_FILTERS = {
+    "age": _l("Usia sesuai preferensi"),
+    "domicile": _l("Domisili di wilayah kantor"),
+    **{d.key: d.short for d in declarations.DECLARATIONS if not d.hard},
+}
 
 
 @dataclass(frozen=True)
@@ -471,34 +585,6 @@ class HistoryEntry:
     details: dict[str, Any]
 
 
-def admin_list_applications(admin: User, filters: ApplicationFilters) -> list[ApplicationRow]:
-    """The office's applications, oldest first, narrowed by `filters`.
-
-    Status, education and activity are filtered in SQL; age, region and NIK
-    flags are computed per application (age is taken at submission), so they
-    are filtered here. An office handles at most a few thousand applications.
-    """
-    query = (
-        db.select(Application, Profile)
-        .join(Activity, Activity.id == Application.activity_id)
-        .join(Profile, Profile.user_id == Application.user_id)
-        .where(Activity.office_id == office_of(admin))
-        .order_by(Application.submitted_at, Application.id)
-    )
-    if filters.activity_id is not None:
-        query = query.where(Application.activity_id == filters.activity_id)
-    if filters.status is not None:
-        query = query.where(Application.status == filters.status)
-    if filters.education is not None:
-        query = query.where(Profile.education == filters.education)
-    rows = []
-    for application, profile in db.session.execute(query):
-        checked = eligibility_of(application, profile)
-        if filters.accepts(checked):
-            rows.append(ApplicationRow(application, profile, checked))
-    return rows
-
-
 def admin_document(admin: User, application_id: int, kind: str) -> documents.StoredFile:
     """One document of an applicant of the admin's office, for download (audited)."""
     application = application_for_admin(admin, application_id)
@@ -511,6 +597,19 @@ def admin_document(admin: User, application_id: int, kind: str) -> documents.Sto
         raise NotFound(_("Dokumen tidak ditemukan."))
     record(admin.id, DOWNLOAD_DOCUMENT, "application", application.id, kind=document_kind.value)
     return stored
+
+
+def mark_paper_documents(admin: User, application_id: int, received: bool) -> bool:
+    """Mark the printed documents of an application as received (or undo a mistake);
+    audited. False when the mark was already so (nothing changed)."""
+    application = application_for_admin(admin, application_id, for_update=True)
+    if (application.paper_documents_received_at is not None) == received:
+        return False
+    application.paper_documents_received_at = utcnow() if received else None
+    application.paper_documents_received_by_id = admin.id if received else None
+    db.session.flush()
+    record(admin.id, PAPER_DOCUMENTS, "application", application.id, received=received)
+    return True
 
 
 def decide(admin: User, application_id: int, decision: str, reason: str | None) -> Application:

@@ -3,7 +3,8 @@
 Excel is what offices open it with: UTF-8 with a byte-order mark (so names with
 accents survive), CRLF line ends, and no cell that Excel would run as a formula
 (OWASP "CSV injection": a value starting with = + - @ tab or CR gets a leading
-apostrophe, which Excel shows as text).
+apostrophe, which Excel shows as text). Times are in the zone of the session's
+office, which the column's title names.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from ..core.spreadsheets import safe_cell, wib_cell
+from ..core.spreadsheets import local_cell, safe_cell, zoned_title
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,18 @@ class AttendanceRow:
     booked_at: datetime
 
 
-def attendance_csv(rows: Iterable[AttendanceRow]) -> bytes:
+def attendance_csv(rows: Iterable[AttendanceRow], zone: ZoneInfo) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_("No"), _("Nama"), _("NIK"), _("Waktu pilih (WIB)"), _("Tanda tangan")])
+    booked = zoned_title(_("Waktu pilih"), zone)
+    writer.writerow([_("No"), _("Nama"), _("NIK"), booked, _("Tanda tangan")])
     for row in rows:
         writer.writerow(
             [
                 str(row.number),
                 safe_cell(row.full_name),
                 safe_cell(row.masked_nik),
-                wib_cell(row.booked_at),
+                local_cell(row.booked_at, zone),
                 "",
             ]
         )

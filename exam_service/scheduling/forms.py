@@ -1,7 +1,8 @@
 """Page forms of the scheduling module (Flask-WTF: CSRF on every unsafe one).
 
-Times are entered in WIB in a `datetime-local` input; the service checks the
-rules and its per-field messages are put back on the fields.
+Times are entered in the office's zone in a `datetime-local` input whose label
+names the zone; the service checks the rules and its per-field messages are put
+back on the fields.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..core.forms import ServiceForm, datetime_field
+from ..core.forms import ServiceForm, ZonedLabel, datetime_field
 from .schemas import MAX_CAPACITY, MAX_PLACE_LENGTH
 
 _CAPACITY_RANGE = NumberRange(
@@ -19,7 +20,7 @@ _CAPACITY_RANGE = NumberRange(
 
 
 class SessionForm(ServiceForm):
-    starts_at = datetime_field(_l("Mulai (WIB)"))
+    starts_at = datetime_field(ZonedLabel(_l("Mulai")))
     capacity = IntegerField(
         _l("Kapasitas (kursi)"), default=40, validators=[InputRequired(), _CAPACITY_RANGE]
     )

@@ -16,8 +16,9 @@ from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required, role_required
 from ..accounts.models import Role
+from ..accounts.offices import office_zone
 from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
-from ..core.clock import parse_wib
+from ..core.clock import parse_local
 from ..core.errors import Conflict, Invalid, NotFound, ServiceError
 from ..core.path_params import ActivityPath, SessionPath
 from . import service
@@ -220,7 +221,7 @@ def admin_sessions(activity_id: int) -> Any:
             service.create_session(
                 current_user,
                 activity_id,
-                parse_wib(form.starts_at.data),
+                parse_local(form.starts_at.data, office_zone(current_user)),
                 form.capacity.data,
                 form.place.data,
             )

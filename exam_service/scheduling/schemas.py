@@ -12,6 +12,10 @@ from .models import Booking, TestSession
 
 MAX_CAPACITY = 10_000
 MAX_PLACE_LENGTH = 200
+# Times are UTC; this names the zone the activity's office shows them in.
+_TIME_ZONE = (
+    "The office's time zone (IANA): Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)"
+)
 
 
 class SessionIn(BaseModel):
@@ -19,7 +23,9 @@ class SessionIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    starts_at: AwareDatetime = Field(description="ISO 8601 with a zone, e.g. +07:00 for WIB")
+    starts_at: AwareDatetime = Field(
+        description="ISO 8601 with a zone, e.g. +08:00 for 09:00 WITA; stored in UTC"
+    )
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     place: str | None = Field(default=None, max_length=MAX_PLACE_LENGTH)
 
@@ -46,6 +52,7 @@ class SessionOut(OutModel):
     seats_left: int
     # Closed to new bookings by an admin.
     closed: bool
+    time_zone: str = Field(description=_TIME_ZONE)
 
 
 class SessionListOut(OutModel):
@@ -68,6 +75,7 @@ class BookingOut(OutModel):
     ends_at: datetime
     place: str | None
     booked_at: datetime
+    time_zone: str = Field(description=_TIME_ZONE)
 
 
 class BookingListOut(OutModel):
@@ -95,7 +103,12 @@ class RosterOut(OutModel):
 
 
 def session_out(session: TestSession) -> SessionOut:
-    return out(SessionOut, session, closed=session.is_closed)
+    return out(
+        SessionOut,
+        session,
+        closed=session.is_closed,
+        time_zone=session.activity.office.timezone,
+    )
 
 
 def booking_out(booking: Booking) -> BookingOut:
@@ -110,4 +123,5 @@ def booking_out(booking: Booking) -> BookingOut:
         ends_at=session.ends_at,
         place=session.place,
         booked_at=booking.created_at,
+        time_zone=session.activity.office.timezone,
     )

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import Profile, Role, User
 from ..accounts.offices import office_of
 from ..core.audit import record
-from ..core.clock import as_utc, format_wib, utcnow
+from ..core.clock import as_utc, format_local, utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.extensions import db
 from ..core.mail import Attachment, send_mail
@@ -262,14 +262,14 @@ def _start_errors(
         return {
             "starts_at": _(
                 "Sesi harus dimulai setelah pemilihan sesi dibuka (%(opens)s).",
-                opens=format_wib(activity.booking_opens_at),
+                opens=format_local(activity.booking_opens_at, activity.office.zone),
             )
         }
     if activity.announcement_at is not None and ends_at > activity.announcement_at:
         return {
             "starts_at": _(
                 "Sesi harus selesai sebelum pengumuman hasil (%(at)s).",
-                at=format_wib(activity.announcement_at),
+                at=format_local(activity.announcement_at, activity.office.zone),
             )
         }
     return {}
@@ -309,7 +309,7 @@ def roster_csv(admin: User, session_id: int) -> bytes:
     """The attendance list to print and sign; the download is audited."""
     found = _roster(admin, session_id)
     record(admin.id, DOWNLOAD_ROSTER, "test_session", session_id, rows=len(found.rows))
-    return attendance_csv(found.rows)
+    return attendance_csv(found.rows, found.session.activity.office.zone)
 
 
 def _roster(admin: User, session_id: int) -> Roster:
@@ -392,9 +392,11 @@ def _why_not_bookable(application: Application, now: datetime) -> str | None:
         return _("Seleksi kegiatan ini sudah selesai.")
     activity = application.activity
     if now < activity.booking_opens_at:
-        return _("Pemilihan sesi dibuka %(at)s.", at=format_wib(activity.booking_opens_at))
+        opens = format_local(activity.booking_opens_at, activity.office.zone)
+        return _("Pemilihan sesi dibuka %(at)s.", at=opens)
     if now >= activity.booking_closes_at:
-        return _("Pemilihan sesi sudah ditutup %(at)s.", at=format_wib(activity.booking_closes_at))
+        closed = format_local(activity.booking_closes_at, activity.office.zone)
+        return _("Pemilihan sesi sudah ditutup %(at)s.", at=closed)
     return None
 
 
@@ -572,24 +574,34 @@ def _mail_confirmation(user: User, booking: Booking) -> None:
         "kalender (sesi-ujian.ics).",
         name=user.full_name,
         activity=activity.name,
-        starts=format_wib(session.starts_at),
-        ends=format_wib(session.ends_at),
+        starts=format_local(session.starts_at, activity.office.zone),
+        ends=format_local(session.ends_at, activity.office.zone),
         place=place,
     )
     send_mail(user.email, subject, text, (session_calendar(booking),))
 
 
 def session_calendar(booking: Booking) -> Attachment:
-    """The booked session as an .ics attachment (the confirmation and the reminder)."""
+    """The booked session as an .ics attachment (the confirmation and the reminder).
+
+    The event's instants are UTC; its text names the times in the office's zone,
+    which is what the candidate was told (a phone shows the event in its own zone).
+    """
     session = booking.session
     activity = session.activity
+    zone = activity.office.zone
     calendar = booking_calendar(
         uid=f"booking-{booking.id}@{_mail_host()}",
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         summary=_("Ujian kompetensi: %(activity)s", activity=activity.name),
         location=session.place,
-        description=_("Pilihan sesi ini final dan tidak dapat diubah."),
+        description=_(
+            "Mulai: %(starts)s\nSelesai paling lambat: %(ends)s\n"
+            "Pilihan sesi ini final dan tidak dapat diubah.",
+            starts=format_local(session.starts_at, zone),
+            ends=format_local(session.ends_at, zone),
+        ),
         stamp=booking.created_at,
     )
     return Attachment(filename="sesi-ujian.ics", content=calendar, mimetype="text/calendar")

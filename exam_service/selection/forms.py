@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, IntegerField, RadioField, StringField, TextAreaField
@@ -10,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.formatting import decimal_from_input, decimal_input
-from ..core.forms import ServiceForm, datetime_field, local_input
+from ..core.forms import ServiceForm, ZonedLabel, datetime_field, local_input
 from .models import SelectionMethod, SelectionRule
 from .service import MAX_ANSWER_LENGTH, MAX_QUOTA, REVIEW_REASON_RANGE, RuleData
 
@@ -73,11 +74,12 @@ def rule_form(categories: list[str], names: dict[str, str], **kwargs: Any) -> Ru
 
 
 class ScheduleForm(ServiceForm):
-    announcement_at = datetime_field(_l("Waktu pengumuman (WIB)"))
+    announcement_at = datetime_field(ZonedLabel(_l("Waktu pengumuman")))
 
-    def fill(self, announcement_at: Any) -> None:
+    def fill(self, announcement_at: Any, zone: ZoneInfo) -> None:
+        """Show the scheduled time in the office's `zone`."""
         if announcement_at is not None and not self.announcement_at.data:
-            self.announcement_at.data = local_input(announcement_at)
+            self.announcement_at.data = local_input(announcement_at, zone)
 
 
 class ReviewForm(ServiceForm):

@@ -12,9 +12,10 @@ from flask_login import current_user
 from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
+from ..accounts.offices import office_zone
 from ..authoring.bank import category_names
 from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
-from ..core.clock import parse_wib, utcnow
+from ..core.clock import parse_local, show_page_in, utcnow
 from ..core.errors import Invalid, ServiceError
 from ..core.formatting import decimal_text
 from ..core.path_params import ActivityPath, ApplicationPath
@@ -288,7 +289,7 @@ def admin_selection(activity_id: int) -> Any:
 def _selection_page(activity_id: int, form: Any, schedule_form: ScheduleForm, status: int) -> Any:
     state = selection.state_for_admin(current_user, activity_id)
     rows = selection.preview(current_user, activity_id) if state.rule is not None else []
-    schedule_form.fill(state.activity.announcement_at)
+    schedule_form.fill(state.activity.announcement_at, state.activity.office.zone)
     return (
         render_template(
             "selection/admin.html",
@@ -309,9 +310,8 @@ def admin_schedule(activity_id: int) -> Any:
     schedule_form = ScheduleForm()
     if schedule_form.validate_on_submit():
         try:
-            selection.schedule(
-                current_user, activity_id, parse_wib(schedule_form.announcement_at.data)
-            )
+            at = parse_local(schedule_form.announcement_at.data, office_zone(current_user))
+            selection.schedule(current_user, activity_id, at)
         except Invalid as e:
             schedule_form.show_service_error(e, default_field="announcement_at")
         except ServiceError as e:
@@ -398,6 +398,7 @@ def my_result_page(application_id: int) -> Any:
     elif form.errors:
         status = 422
     mine = selection.my_result(current_user, application_id)
+    show_page_in(mine.application.activity.office.zone)
     return (
         render_template(
             "selection/my_result.html",
@@ -415,6 +416,6 @@ def my_result_page(application_id: int) -> Any:
 @pages.route("/pengumuman/<id:activity_id>")
 def announcement_page(activity_id: int) -> Any:
     """Public and printable: who passed (names, masked NIKs), once announced."""
-    return render_template(
-        "selection/announcement.html", announcement=selection.announcement(activity_id)
-    )
+    announcement = selection.announcement(activity_id)
+    show_page_in(announcement.activity.office.zone)
+    return render_template("selection/announcement.html", announcement=announcement)

@@ -34,7 +34,7 @@ from ..accounts.models import Profile, User
 from ..accounts.offices import office_of
 from ..authoring.models import Category
 from ..core.audit import record
-from ..core.clock import format_wib, utcnow
+from ..core.clock import format_local, utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
 from ..core.formatting import decimal_text
@@ -210,7 +210,7 @@ def _check_announcement_time(activity: Activity, at: datetime) -> None:
     elif last_end is not None and at <= last_end:
         message = _(
             "Pengumuman harus setelah sesi ujian terakhir berakhir (%(end)s).",
-            end=format_wib(last_end),
+            end=format_local(last_end, activity.office.zone),
         )
     else:
         return

@@ -20,7 +20,9 @@
  *
  * The page root (#exam) carries its settings: data-api-base (the attempt API: start, get,
  * answers/N, submit, events), data-status-api (empty: no before-start screen, e.g. a
- * practice test), data-poll-seconds, data-logout, data-login.
+ * practice test), data-poll-seconds, data-logout, data-login, and the page's time zone:
+ * data-zone-offset (minutes east of UTC) and data-zone-name ("WITA"), in which every
+ * time of day is shown.
  */
 (function () {
   "use strict";
@@ -122,6 +124,8 @@
   var STATUS_API = root.getAttribute("data-status-api") || "";
   var LOGIN_URL = root.getAttribute("data-login");
   var LOGOUT_URL = root.getAttribute("data-logout") || "";
+  var ZONE_OFFSET_MS = Number(root.getAttribute("data-zone-offset") || 0) * 60 * 1000;
+  var ZONE_NAME = root.getAttribute("data-zone-name") || "UTC";
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var CSRF = csrfMeta ? csrfMeta.getAttribute("content") : "";
 
@@ -359,14 +363,16 @@
     return n < 10 ? "0" + n : String(n);
   }
 
-  /* A session's time from the server in WIB, to the minute: "Senin, 25-11-2026 10:00 WIB". */
-  function wibDay(iso) {
+  /* A session's time from the server in the page's zone, to the minute:
+     "Senin, 25-11-2026 10:00 WITA". */
+  function localDay(iso) {
     var t = parseTime(iso);
     if (isNaN(t)) return "-";
-    var d = new Date(t + 7 * 3600 * 1000);
+    var d = new Date(t + ZONE_OFFSET_MS);
     return (
       DAYS[d.getUTCDay()] + ", " + pad(d.getUTCDate()) + "-" + pad(d.getUTCMonth() + 1) + "-" +
-      d.getUTCFullYear() + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " WIB"
+      d.getUTCFullYear() + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " " +
+      ZONE_NAME
     );
   }
 
@@ -379,14 +385,16 @@
     return fill(T.days, { d: days, time: time });
   }
 
-  /* An ISO time from the server shown in WIB (UTC+7, no daylight saving). */
-  function wib(iso) {
+  /* An ISO time from the server shown in the page's zone (Indonesia has no daylight
+     saving time, so one offset fits every date): "25-11-2026 10:00:00 WITA". */
+  function localTime(iso) {
     var t = parseTime(iso);
     if (isNaN(t)) return "-";
-    var d = new Date(t + 7 * 3600 * 1000);
+    var d = new Date(t + ZONE_OFFSET_MS);
     return (
       pad(d.getUTCDate()) + "-" + pad(d.getUTCMonth() + 1) + "-" + d.getUTCFullYear() + " " +
-      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + " WIB"
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + " " +
+      ZONE_NAME
     );
   }
 
@@ -657,7 +665,7 @@
     if (result.status === 401) return showMessage(T.loginTitle, errorMessage(result), null, true);
     if (code === "session_not_started") {
       var startsAt = data.starts_at || (data.error && data.error.starts_at);
-      return showMessage(T.notStartedTitle, fill(T.notStarted, { time: wib(startsAt) }), start);
+      return showMessage(T.notStartedTitle, fill(T.notStarted, { time: localTime(startsAt) }), start);
     }
     if (code === "session_over") return showMessage(T.sessionOverTitle, errorMessage(result));
     if (code === "late_entry_closed") return showMessage(T.lateEntryTitle, errorMessage(result));
@@ -742,8 +750,8 @@
     $("exam-session").hidden = !session;
     if (session) {
       $("exam-session-activity").textContent = session.activity_name;
-      $("exam-session-starts").textContent = wibDay(session.starts_at);
-      $("exam-session-late").textContent = wibDay(session.late_entry_closes_at);
+      $("exam-session-starts").textContent = localDay(session.starts_at);
+      $("exam-session-late").textContent = localDay(session.late_entry_closes_at);
       $("exam-session-duration").textContent = fill(T.minutes, {
         n: String(Math.round(session.duration_seconds / 6) / 10).replace(".", ","),
       });
@@ -933,7 +941,7 @@
     if (!state.questions.length && STATUS_API) showCountFromServer(data.attempt_id);
     renderLost();
     if (receipt) {
-      $("exam-receipt-time").textContent = wib(receipt.finished_at);
+      $("exam-receipt-time").textContent = localTime(receipt.finished_at);
       $("exam-receipt-reason").textContent = timeOver ? T.reasonTimeOver : T.reasonSubmitted;
       $("exam-receipt-hash").textContent = receipt.answers_hash;
     }

@@ -66,7 +66,7 @@ def test_the_activity_page_at_phone_and_desktop_widths(request, app, browser, li
             expect(page.locator("h1")).to_have_text("Rekrutmen Mitra Uji")
             check_the_page(page, width)
             page.screenshot(path=str(SHOTS / f"admin-activity-{name}.png"), full_page=True)
-            page.locator("#funnel").get_by_text("Lolos seleksi administrasi").click()
+            page.locator("#funnel").get_by_text("Diterima", exact=True).click()
             page.wait_for_url("**/admin/lamaran?*status=accepted*")
         finally:
             context.close()

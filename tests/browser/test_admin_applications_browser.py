@@ -138,3 +138,56 @@ def test_bulk_decisions_through_the_page(app, phone_page: Page, office_with_appl
         "rejected": 2,
         str(ApplicationStatus.SUBMITTED): INCOMPLETE,
     }
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_preference_filter_and_printed_documents_through_the_page(
+    app, phone_page: Page, office_with_applications, width
+):
+    with app.app_context():
+        # Ten of them have no motorbike.
+        no_motorbike = db.session.scalars(db.select(Application.id).limit(10)).all()
+        for application in db.session.scalars(
+            db.select(Application).where(Application.id.in_(no_motorbike))
+        ):
+            application.owns_motorbike = False
+        db.session.commit()
+    page = phone_page
+    if width != 360:
+        page.set_viewport_size(DESKTOP)
+    page.goto("/login?next=/admin/lamaran")
+    page.fill("#email", office_with_applications.email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/admin/lamaran")
+
+    page.locator("details.filters summary").click()
+    page.get_by_label("Sepeda motor").check()
+    page.get_by_role("button", name="Terapkan").click()
+    expect(page.get_by_test_id("count")).to_contain_text(
+        f"dari {COMPLETE + INCOMPLETE - 10} lamaran"
+    )
+    assert body_fits(page, width), page.evaluate(WIDE)
+    shot(page, "preference-filter")
+
+    boxes = page.locator('input[name="application_ids"]')
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    boxes.nth(2).check()
+    page.get_by_role("button", name="Tandai berkas fisik diterima (yang dicentang)").click()
+    expect(page.locator(".flash")).to_contain_text("3 lamaran ditandai berkas fisiknya diterima")
+    # Back on the same filtered list, which now says who has handed them in.
+    expect(page.get_by_label("Sepeda motor")).to_be_checked()
+    shot(page, "paper-marked")
+
+    page.goto("/admin/lamaran?paper=missing")
+    expect(page.get_by_test_id("count")).to_contain_text(
+        f"dari {COMPLETE + INCOMPLETE - 3} lamaran"
+    )
+    with app.app_context():
+        received = db.session.scalar(
+            db.select(db.func.count(Application.id)).where(
+                Application.paper_documents_received_at.is_not(None)
+            )
+        )
+    assert received == 3

@@ -359,7 +359,7 @@ def test_an_expired_login_keeps_the_queue(app, page, exam_activity, book_candida
 
 
 def test_a_session_that_has_not_started(app, page, exam_activity, book_candidate):
-    from exam_service.core.clock import format_wib
+    from exam_service.core.clock import WIB, format_local
     from exam_service.scheduling.models import TestSession
 
     booked = book_candidate(exam_activity(), starts_in=timedelta(hours=2))
@@ -369,7 +369,7 @@ def test_a_session_that_has_not_started(app, page, exam_activity, book_candidate
     # Said before any tap, and "Mulai ujian" stays disabled until the session starts.
     expect(page.locator("#exam-intro-title")).to_have_text("Sesi ujian belum dimulai")
     # In WIB like every time on the site ("Rabu, 25-11-2026 10:00 WIB").
-    expect(page.locator("#exam-session-starts")).to_contain_text(format_wib(starts_at))
+    expect(page.locator("#exam-session-starts")).to_contain_text(format_local(starts_at, WIB))
     expect(page.get_by_role("button", name="Mulai ujian")).to_be_disabled()
     with app.app_context():
         started = db.select(Attempt).where(Attempt.user_id == booked.user.id)

@@ -56,9 +56,9 @@ def test_a_rejection_gives_its_reason_on_the_home_page_and_by_mail(
 
     log_in(phone_page, candidate.email)
 
-    notice = phone_page.locator(".notice", has_text="Lamaran tidak lolos")
+    notice = phone_page.locator(".notice", has_text="Lamaran tidak diterima")
     expect(notice).to_contain_text("Alasan: Ijazah tidak terbaca")
-    mail = the_mail(outbox, candidate.email, "Lamaran tidak lolos")
+    mail = the_mail(outbox, candidate.email, "Lamaran tidak diterima")
     assert "Alasan: Ijazah tidak terbaca" in body_text(mail)
 
 

@@ -15,7 +15,7 @@ import pytest
 from flask import render_template
 
 from exam_service.accounts.models import Role
-from exam_service.core.clock import as_utc, format_wib
+from exam_service.core.clock import WIB, as_utc, format_local
 from exam_service.core.errors import Conflict
 from exam_service.core.extensions import db
 from exam_service.exam import service, signals
@@ -123,7 +123,7 @@ def test_an_open_session_can_start_and_then_reports_the_deadline(
     body = status_of(client)
     assert body["state"] == "open"
     assert body["can_start"] is True
-    closes = format_wib(iso(body["session"]["late_entry_closes_at"]))
+    closes = format_local(iso(body["session"]["late_entry_closes_at"]), WIB)
     assert body["message"] == (
         f"Sesi ujian Anda sudah dimulai. Ujian dapat dimulai sampai {closes}."
     )

@@ -131,7 +131,8 @@ def test_after_the_test_no_link_to_the_test_page(
 
 
 def apply_form(html: str) -> str:
-    return html.split('action="/kegiatan/', 1)[1].split("</form>", 1)[0]
+    """The open activities' part of the page, with the "Lamar" button."""
+    return html.split("Kegiatan yang sedang membuka pendaftaran", 1)[1]
 
 
 @pytest.mark.parametrize(
@@ -151,14 +152,16 @@ def test_lamar_disabled_says_why_with_links(
     form = apply_form(client.get("/lamaran").get_data(as_text=True))
 
     assert f'disabled aria-describedby="why-apply-{activity_id}"' in form
+    assert f'href="/kegiatan/{activity_id}/lamar"' not in form
     why = form.split(f'id="why-apply-{activity_id}"', 1)[1]
     assert reason in why
     assert [href for href in ("/profil", "/dokumen") if f'href="{href}"' in why] == links
 
 
 def test_lamar_enabled_when_complete(office, make_activity, complete_candidate, login):
-    make_activity(office)
+    activity_id = make_activity(office)
     form = apply_form(login(complete_candidate()).get("/lamaran").get_data(as_text=True))
+    assert f'href="/kegiatan/{activity_id}/lamar"' in form
     assert "disabled" not in form
     assert "why-apply" not in form
 

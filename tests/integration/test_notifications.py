@@ -77,7 +77,7 @@ def test_rejection_mail_gives_the_reason(
     assert response.status_code == 200
     deliver_due_mail(app)
     [mail] = sent_to(outbox, candidate.email)
-    assert mail["Subject"].startswith("Lamaran tidak lolos")
+    assert mail["Subject"].startswith("Lamaran tidak diterima")
     assert "Alasan: Ijazah tidak terbaca" in body_text(mail)
 
 

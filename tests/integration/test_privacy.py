@@ -175,6 +175,7 @@ def test_export_holds_the_candidates_own_data_and_nobody_elses(
     by_id = {a["application_id"]: a for a in body["applications"]}
     assert len(by_id) == 2
     assert by_id[mine]["booking"]["place"] == "Aula BPS Uji"
+    assert by_id[mine]["declarations"]["not_civil_servant"] is True  # the factory's "ya"
     assert (by_id[mine]["status"], by_id[mine]["result"]["score"]) == ("passed", "27.5")
     [rejected] = [a for a in body["applications"] if a["application_id"] != mine]
     assert (rejected["status"], rejected["decision_reason"]) == ("rejected", "Ijazah buram.")

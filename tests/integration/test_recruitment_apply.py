@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from exam_service.accounts.models import Document, DocumentKind, Role
+from exam_service.accounts.models import Document, DocumentKind, Education, Role
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
+from exam_service.recruitment import declarations
 from exam_service.recruitment.models import Application, ApplicationStatus
 from tests.support.accounts import PASSWORD
 from tests.support.clients import csrf_from
@@ -196,7 +197,7 @@ def test_status_shows_rejection_with_reason(
     assert item["timeline"][1]["note"] == "Ijazah tidak terbaca."
     page = client.get(f"/lamaran/{application_id}").get_data(as_text=True)
     assert "Ijazah tidak terbaca." in page
-    assert "Tidak lolos seleksi administrasi" in page
+    assert "Tidak diterima" in page
 
 
 def test_status_shows_the_booked_session(
@@ -246,24 +247,96 @@ def test_applications_page_lists_open_activities_and_applies(
     activity_id = make_activity(office, name="Sensus Uji 2026")
     client = login(complete_candidate())
 
-    page = client.get("/lamaran")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
+    html = client.get("/lamaran").get_data(as_text=True)
     assert "Sensus Uji 2026" in html
-    assert f'action="/kegiatan/{activity_id}/lamar"' in html
+    assert f'href="/kegiatan/{activity_id}/lamar"' in html
+    form = client.get(f"/kegiatan/{activity_id}/lamar").get_data(as_text=True)
+    for key in declarations.KEYS:
+        assert f'name="{key}"' in form
+    answers = {key: "1" for key in declarations.KEYS} | {"owns_motorbike": "0"}
     applied = client.raw.post(
         f"/kegiatan/{activity_id}/lamar",
-        data={"csrf_token": csrf_from(html)},
+        data={"csrf_token": csrf_from(form), **answers},
         follow_redirects=True,
     )
 
     assert applied.status_code == 200
     assert "Lamaran Anda telah dikirim." in applied.get_data(as_text=True)
     assert applications_count(app) == 1
+    with app.app_context():
+        application = db.session.scalars(db.select(Application)).one()
+        assert declarations.answers_of(application) == {
+            key: key != "owns_motorbike" for key in declarations.KEYS
+        }
+
+
+def test_the_apply_page_asks_every_declaration(
+    app, office, make_activity, complete_candidate, login
+):
+    activity_id = make_activity(office)
+    client = login(complete_candidate())
+    form = client.get(f"/kegiatan/{activity_id}/lamar").get_data(as_text=True)
+
+    answered = client.raw.post(
+        f"/kegiatan/{activity_id}/lamar",
+        data={"csrf_token": csrf_from(form), "not_civil_servant": "1"},
+    )
+
+    assert answered.status_code == 422
+    assert answered.get_data(as_text=True).count("Pilih ya atau tidak.") == 5
+    assert applications_count(app) == 0
+
+
+def test_a_civil_servant_may_apply_but_is_not_eligible(
+    office, make_activity, complete_candidate, login, make_user
+):
+    activity_id = make_activity(office)
+    client = login(complete_candidate())
+    answers = {key: True for key in declarations.KEYS} | {"not_civil_servant": False}
+
+    created = client.post(f"/api/v1/activities/{activity_id}/applications", json=answers)
+
+    assert created.status_code == 201
+    assert created.json["declarations"]["not_civil_servant"] is False
+    admin = login(make_user(Role.ADMIN, office=office))
+    row = admin.get(f"/api/v1/admin/applications?activity_id={activity_id}").json["items"][0]
+    assert row["eligibility"]["meets_hard_rules"] is False
+    assert admin.get("/api/v1/admin/applications?eligible=no").json["total"] == 1
+    assert admin.get("/api/v1/admin/applications?eligible=yes").json["total"] == 0
+
+
+def test_applying_without_a_body_leaves_the_declarations_unanswered(
+    office, make_activity, complete_candidate, login
+):
+    activity_id = make_activity(office)
+    client = login(complete_candidate())
+
+    created = client.post(f"/api/v1/activities/{activity_id}/applications")
+
+    assert created.status_code == 201
+    assert created.json["declarations"] == dict.fromkeys(declarations.KEYS)
+
+
+@pytest.mark.parametrize("education", [Education.SD, Education.SMP])
+def test_education_below_the_minimum_is_refused_at_applying(
+    app, office, make_activity, complete_candidate, login, education
+):
+    activity_id = make_activity(office)
+    client = login(complete_candidate(education=education))
+
+    refused = client.post(f"/api/v1/activities/{activity_id}/applications")
+    page = client.get(f"/kegiatan/{activity_id}/lamar").get_data(as_text=True)
+
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "education_below_minimum"
+    assert "SMA/SMK" in refused.json["error"]["details"]["education"]
+    assert "Anda belum dapat melamar kegiatan ini." in page
+    assert "Kirim lamaran" not in page
+    assert applications_count(app) == 0
 
 
 def test_applications_page_shows_what_is_missing(office, make_activity, complete_candidate, login):
-    make_activity(office)
+    activity_id = make_activity(office)
     client = login(complete_candidate(documents=False))
 
     html = client.get("/lamaran").get_data(as_text=True)
@@ -274,7 +347,8 @@ def test_applications_page_shows_what_is_missing(office, make_activity, complete
     assert "Profil" not in box.split("<ul>")[1].split("</ul>")[0]  # the profile is complete
     assert 'href="/profil"' in box
     assert 'href="/dokumen"' in box
-    assert "disabled" in html.split('action="/kegiatan/', 1)[1].split("</form>")[0]
+    assert f'disabled aria-describedby="why-apply-{activity_id}"' in html
+    assert f'href="/kegiatan/{activity_id}/lamar"' not in html
 
 
 def test_simultaneous_applications_make_one_row(

@@ -1,4 +1,5 @@
-"""Eligibility: the hard rule (education) and the preferences (age, domicile), plus NIK flags."""
+"""Eligibility: the hard rules (education, not an ASN) and the preferences (age,
+domicile by address or NIK, the declared ones), plus NIK flags."""
 
 from __future__ import annotations
 
@@ -8,16 +9,28 @@ import pytest
 
 from exam_service.accounts.models import Education, Office, Profile, Role
 from exam_service.accounts.nik import GENDER_MISMATCH
+from exam_service.recruitment import declarations
 from exam_service.recruitment.models import Activity
-from exam_service.recruitment.service import age_on, eligibility
+from exam_service.recruitment.service import age_on
+from exam_service.recruitment.service import eligibility as eligibility_of_answers
 
 SUBMITTED_ON = date(2026, 11, 8)
 OFFICE = Office(code="3273", name="BPS Kota Uji", region_code="3273")
 ACTIVITY = Activity(min_education=Education.SMA, preferred_min_age=18, preferred_max_age=50)
 
 
+# Every declaration answered "ya".
+ALL_YES = dict.fromkeys(declarations.KEYS, True)
+
+
+def eligibility(profile, activity, office, on, answers=None):
+    """The rules with every declaration "ya" unless `answers` says otherwise."""
+    return eligibility_of_answers(profile, activity, office, on, {**ALL_YES, **(answers or {})})
+
+
 def profile(**overrides) -> Profile:
     values = {
+        "nik": "3273015001900001",
         "education": Education.SMA,
         "birth_date": date(1990, 1, 15),
         "regency_code": "3273",
@@ -85,7 +98,8 @@ def test_age_limits_are_data_of_the_activity(app_ctx):
 
 @pytest.mark.parametrize(("regency_code", "in_region"), [("3273", True), ("3204", False)])
 def test_domicile_in_the_office_region_is_a_preference(app_ctx, regency_code, in_region):
-    result = eligibility(profile(regency_code=regency_code), ACTIVITY, OFFICE, SUBMITTED_ON)
+    lives_there = profile(regency_code=regency_code, nik=f"{regency_code}015001900001")
+    result = eligibility(lives_there, ACTIVITY, OFFICE, SUBMITTED_ON)
     assert result.in_region is in_region
     assert check(result, "domicile").ok is in_region
     assert result.meets_hard_rules is True
@@ -126,3 +140,41 @@ def test_detail_reports_the_failed_hard_rule(
     assert body["eligibility"]["in_region"] is False
     failed = {c["rule"] for c in body["eligibility"]["checks"] if not c["ok"]}
     assert failed == {"education", "domicile"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "meets", "words"),
+    [(True, True, "bukan ASN"), (False, False, "berstatus ASN"), (None, False, "Belum dinyatakan")],
+)
+def test_not_a_civil_servant_is_a_hard_rule_of_the_declaration(app_ctx, answer, meets, words):
+    result = eligibility(profile(), ACTIVITY, OFFICE, SUBMITTED_ON, {"not_civil_servant": answer})
+    asn = check(result, "not_civil_servant")
+    assert asn.hard is True
+    assert asn.ok is meets
+    assert words in asn.message
+    assert result.meets_hard_rules is meets
+
+
+def test_domicile_counts_the_address_or_the_nik(app_ctx):
+    away_nik = "3204015001900001"
+    by_address = eligibility(profile(nik=away_nik), ACTIVITY, OFFICE, SUBMITTED_ON)
+    by_nik = eligibility(profile(regency_code="3204"), ACTIVITY, OFFICE, SUBMITTED_ON)
+    neither = eligibility(
+        profile(regency_code="3204", nik=away_nik), ACTIVITY, OFFICE, SUBMITTED_ON
+    )
+    assert check(by_address, "domicile").ok
+    assert "menurut alamat" in check(by_address, "domicile").message
+    assert check(by_nik, "domicile").ok
+    assert "NIK dari wilayah kantor" in check(by_nik, "domicile").message
+    assert not check(neither, "domicile").ok
+
+
+def test_declared_preferences_are_counted_and_never_block(app_ctx):
+    answers = {"owns_motorbike": False, "has_survey_experience": None}
+    result = eligibility(profile(), ACTIVITY, OFFICE, SUBMITTED_ON, answers)
+    preferences = [c for c in result.checks if not c.hard]
+    assert [c.rule for c in preferences] == ["age", "domicile", *declarations.PREFERENCE_KEYS]
+    assert (result.preferences_met, result.preferences_total) == (5, 7)
+    assert check(result, "owns_motorbike").message == "Tidak memiliki sepeda motor."
+    assert check(result, "has_survey_experience").message.startswith("Belum dinyatakan")
+    assert result.meets_hard_rules is True

@@ -11,8 +11,9 @@ import pytest
 from exam_service.accounts.models import DocumentKind, Education, Office, Profile, Role, User
 from exam_service.accounts.nik import BIRTH_DATE_MISMATCH
 from exam_service.core.audit import AuditEvent
-from exam_service.core.clock import to_wib, utcnow
+from exam_service.core.clock import WIB, to_local, utcnow
 from exam_service.core.extensions import db
+from exam_service.recruitment import declarations
 from exam_service.recruitment.models import Application, ApplicationStatus
 from tests.support.recruitment import add_booking, write_document_file
 
@@ -61,7 +62,7 @@ def application(app, application_id: int) -> Application:
 
 def born_years_ago(years: int) -> date:
     """A birth date that makes someone exactly `years` old today (in WIB)."""
-    today = to_wib(utcnow()).date()
+    today = to_local(utcnow(), WIB).date()
     return date(today.year - years, today.month, min(today.day, 28))
 
 
@@ -284,7 +285,13 @@ def test_detail_shows_everything_and_is_audited(app, office_x, submitted, login)
     body = response.json
     assert len(body["profile"]["nik"]) == 16
     assert body["eligibility"]["meets_hard_rules"] is True
-    assert {c["rule"] for c in body["eligibility"]["checks"]} == {"education", "age", "domicile"}
+    assert [c["rule"] for c in body["eligibility"]["checks"]] == [
+        "education",
+        "not_civil_servant",
+        "age",
+        "domicile",
+        *declarations.PREFERENCE_KEYS,
+    ]
     assert [d["kind"] for d in body["documents"]] == [k.value for k in DocumentKind]
     [event] = audit_events(app, "view_personal_data")
     assert (event.actor_id, event.object_id) == (office_x.admin.id, submitted)
@@ -327,7 +334,7 @@ def test_admin_pages_render_and_the_decision_form_works(
     listing = admin.get("/admin/lamaran")
     assert listing.status_code == 200
     html = listing.get_data(as_text=True)
-    assert 'class="table-wrap"' in html
+    assert 'class="table-wrap wide"' in html
     assert f'href="/admin/lamaran/{submitted}"' in html
     filtered = admin.get("/admin/lamaran?status=accepted&in_region=1&min_age=abc")
     assert filtered.status_code == 200
@@ -378,4 +385,4 @@ def test_detail_page_shows_nik_flags_as_a_warning(
     html = login(office_x.admin).get(f"/admin/lamaran/{application_id}").get_data(as_text=True)
     warning = html.split('class="warning-box"', 1)[1].split("</div>", 1)[0]
     assert "Tanggal lahir pada NIK berbeda" in warning
-    assert "Berdomisili di luar wilayah kantor." in html
+    assert "Berdomisili di luar wilayah kantor (menurut alamat dan NIK)." in html

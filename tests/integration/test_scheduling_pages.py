@@ -9,7 +9,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from exam_service.accounts.models import Role
-from exam_service.core.clock import to_wib, utcnow
+from exam_service.core.clock import WIB, to_local, utcnow
 from exam_service.recruitment.models import ApplicationStatus
 from tests.support.clients import csrf_from
 from tests.support.mail import mails
@@ -59,7 +59,7 @@ def test_candidate_chooses_confirms_and_sees_a_final_booking(
     assert f'href="/sesi/{full_id}/konfirmasi"' not in choose  # full: shown, not choosable
     assert "Sisa 5 kursi" in choose
     assert "Penuh" in choose
-    starts = to_wib(session_row(app, session_id).starts_at).strftime("%d-%m-%Y %H:%M WIB")
+    starts = to_local(session_row(app, session_id).starts_at, WIB).strftime("%d-%m-%Y %H:%M WIB")
     assert starts in choose
 
     page = client.get(f"/sesi/{session_id}/konfirmasi")
@@ -183,7 +183,7 @@ def test_candidate_pages_are_for_candidates(app, admin, activity_id, make_sessio
 
 def test_admin_adds_a_session_in_wib(app, admin, activity_id, login):
     client = login(admin)
-    starts_wib = to_wib(utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    starts_wib = to_local(utcnow() + timedelta(days=3), WIB).replace(second=0, microsecond=0)
 
     response = client.submit_form(
         f"/admin/kegiatan/{activity_id}/sesi",
@@ -204,7 +204,7 @@ def test_admin_adds_a_session_in_wib(app, admin, activity_id, login):
 
 
 def test_admin_form_shows_the_rules_broken(app, admin, activity_id, login):
-    yesterday = to_wib(utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    yesterday = to_local(utcnow() - timedelta(days=1), WIB).strftime("%Y-%m-%dT%H:%M")
 
     response = login(admin).submit_form(
         f"/admin/kegiatan/{activity_id}/sesi",

@@ -11,7 +11,7 @@ import pytest
 
 from exam_service.accounts.models import Role
 from exam_service.core.audit import AuditEvent
-from exam_service.core.clock import to_wib
+from exam_service.core.clock import WIB, to_local
 from exam_service.core.extensions import db
 from exam_service.core.spreadsheets import safe_cell
 from tests.support.scheduling import booking_rows
@@ -91,7 +91,9 @@ def test_the_attendance_csv_is_excel_ready_and_formula_safe(app, admin, booked_s
     booked_at = {b.application_id: b.created_at for b in booking_rows(app)}
     for row, candidate in zip(table[1:], candidates, strict=True):
         assert MASKED.match(row[2])
-        assert row[3] == to_wib(booked_at[candidate.application_id]).strftime("%d-%m-%Y %H:%M")
+        assert row[3] == to_local(booked_at[candidate.application_id], WIB).strftime(
+            "%d-%m-%Y %H:%M"
+        )
         assert row[4] == ""
     assert b"\r\n" in raw
     assert audit_actions(app) == ["download_roster"]

@@ -193,6 +193,13 @@ def test_a_timed_out_attempt_is_reopened_once_with_its_answers(
         assert redis_store.client.hget(live.state_key(attempt_id), "status") == "in_progress"
         [event] = audit_events("reopen_attempt")
         assert event.details["reason"] == "Ponsel peserta mati; berita acara no. 12"
+        # The candidate is told, on the home page and by mail, how long and until when.
+        [notice] = db.session.scalars(
+            db.select(Notice).where(Notice.kind == "attempt_reopened")
+        ).all()
+        assert notice.user_id == booked.user.id
+        assert "Jawaban Anda yang tersimpan tetap ada" in notice.body
+        assert "/ujian" in notice.body
     # The candidate resumes with the answers kept, and goes on answering.
     resumed = candidate.post("/api/v1/me/attempt").json
     assert resumed["attempt_id"] == attempt_id

@@ -36,6 +36,7 @@ from exam_service.accounts.service import CONSENT_VERSION
 from exam_service.authoring.models import Category, Question, QuestionStatus, QuestionVersion
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
+from exam_service.recruitment import declarations
 from exam_service.recruitment.models import Activity, Application, ApplicationStatus
 from exam_service.scheduling.models import Booking, TestSession
 from exam_service.selection.models import SelectionRule
@@ -196,6 +197,8 @@ def build_application(
         "status": status,
         "submitted_at": now,
         "decided_at": None if status is ApplicationStatus.SUBMITTED else now,
+        # Declared "ya" to everything, as most applicants through the page do.
+        **dict.fromkeys(declarations.KEYS, True),
     }
     return _add(Application(**{**values, **overrides}))
 

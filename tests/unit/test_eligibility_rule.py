@@ -6,8 +6,11 @@ was submitted:
   activity's minimum (SD < SMP < SMA/SMK < D1-D3 < D4/S1 < S2 < S3);
 - age: a preference, met when the completed years on that day lie in the
   activity's preferred range, both ends included;
-- domicile: a preference, met when the profile's domicile regency is the office's
-  region (the regency in the NIK plays no part);
+- domicile: a preference, met when the profile's domicile regency or the regency
+  in the NIK is the office's region (the message says which);
+- the announcement's declarations: "not an ASN" a hard rule, the others
+  preferences; an unanswered one is not met (every test here answers "ya" unless
+  it says otherwise);
 - NIK flags are passed on to the admin as they are.
 
 Models are transient instances (no session, no database). The messages are made
@@ -26,12 +29,20 @@ from hypothesis import strategies as st
 
 from exam_service.accounts.models import Education, Gender, Office, Profile
 from exam_service.accounts.nik import BIRTH_DATE_MISMATCH, GENDER_MISMATCH
+from exam_service.recruitment import declarations
 from exam_service.recruitment.models import Activity
-from exam_service.recruitment.service import eligibility
+from exam_service.recruitment.service import eligibility as eligibility_with
 from tests.support.factories import invented_nik
 
 OFFICE_REGION = "3273"
 OTHER_REGENCY = "3204"
+ALL_YES = dict.fromkeys(declarations.KEYS, True)
+
+
+def eligibility(profile, activity, office, on, answers=None):
+    return eligibility_with(profile, activity, office, on, {**ALL_YES, **(answers or {})})
+
+
 # The education levels from lowest to highest, spelled as stored in the database.
 LEVELS = ["SD", "SMP", "SMA/SMK", "D1-D3", "D4/S1", "S2", "S3"]
 
@@ -78,13 +89,15 @@ def check(result, rule: str):
 # --- the shape of the answer ------------------------------------------------------------
 
 
-def test_checks_are_education_age_domicile_and_only_education_is_hard():
+def test_checks_are_the_hard_rules_then_the_preferences():
     result = eligibility(profile(), activity(), office(), date(2026, 3, 10))
 
     assert [(c.rule, c.hard) for c in result.checks] == [
         ("education", True),
+        ("not_civil_servant", True),
         ("age", False),
         ("domicile", False),
+        *((key, False) for key in declarations.PREFERENCE_KEYS),
     ]
     assert all(c.ok for c in result.checks)
     assert result.meets_hard_rules is True
@@ -260,7 +273,7 @@ def test_domicile_in_the_office_region_is_met():
     assert result.in_region is True
     domicile = check(result, "domicile")
     assert domicile.ok is True
-    assert domicile.message == "Berdomisili di wilayah kantor."
+    assert domicile.message == "Berdomisili di wilayah kantor (menurut alamat dan NIK)."
 
 
 def test_domicile_outside_the_office_region_is_a_preference_not_met():
@@ -271,7 +284,7 @@ def test_domicile_outside_the_office_region_is_a_preference_not_met():
     assert result.in_region is False
     domicile = check(result, "domicile")
     assert domicile.ok is False
-    assert domicile.message == "Berdomisili di luar wilayah kantor."
+    assert domicile.message == "Berdomisili di luar wilayah kantor (menurut alamat dan NIK)."
     assert result.meets_preferences is False
     assert result.meets_hard_rules is True
 
@@ -284,22 +297,37 @@ def test_neighbouring_regency_code_is_outside_the_region():
     assert result.in_region is False
 
 
-def test_nik_issued_elsewhere_does_not_matter_when_the_domicile_is_in_the_region():
+def test_nik_issued_elsewhere_does_not_matter_when_the_address_is_in_the_region():
     candidate = profile(regency_code=OFFICE_REGION, nik_regency=OTHER_REGENCY)
     assert candidate.nik.startswith(OTHER_REGENCY)
 
     result = eligibility(candidate, activity(), office(), date(2026, 3, 10))
 
     assert result.in_region is True
+    assert "menurut alamat; NIK dari wilayah lain" in check(result, "domicile").message
 
 
-def test_nik_of_the_office_region_does_not_count_when_living_elsewhere():
+def test_a_nik_of_the_office_region_counts_when_living_elsewhere():
     candidate = profile(regency_code=OTHER_REGENCY, nik_regency=OFFICE_REGION)
     assert candidate.nik.startswith(OFFICE_REGION)
 
     result = eligibility(candidate, activity(), office(), date(2026, 3, 10))
 
-    assert result.in_region is False
+    assert result.in_region is True
+    assert check(result, "domicile").message == (
+        "NIK dari wilayah kantor; alamat sekarang di luar wilayah."
+    )
+
+
+@pytest.mark.parametrize("answer", [False, None])
+def test_a_civil_servant_or_no_answer_fails_the_hard_rule(answer):
+    result = eligibility(
+        profile(), activity(), office(), date(2026, 3, 10), {"not_civil_servant": answer}
+    )
+
+    assert check(result, "not_civil_servant").ok is False
+    assert result.meets_hard_rules is False
+    assert result.meets_preferences is True  # a hard rule, not a preference
 
 
 # --- NIK flags: shown to the admin, they decide nothing ------------------------------------
@@ -332,13 +360,11 @@ def test_failing_every_check_at_once():
         activity("D4/S1"),
         office(),
         date(2026, 3, 10),
+        dict.fromkeys(declarations.KEYS, False),
     )
 
-    assert [(c.rule, c.ok) for c in result.checks] == [
-        ("education", False),
-        ("age", False),
-        ("domicile", False),
-    ]
+    assert all(not c.ok for c in result.checks)
+    assert len(result.checks) == 2 + 2 + len(declarations.PREFERENCE_KEYS)
     assert result.age == 66
     assert result.meets_hard_rules is False
     assert result.meets_preferences is False
