@@ -11,10 +11,12 @@ name contains neither "bench" nor "test" unless `--force`. Then it starts gunico
 with the repository's gunicorn.conf.py and the finishing worker
 (`flask --app exam_service worker`) on 127.0.0.1, and runs each scenario: seed
 (loadtest.seed), locust headless (loadtest/locustfile.py), correctness checks
-(loadtest.checks). In the same run it measures the trivial /healthz of the same
-app in the same closed loop as the answer saves: the ceiling of Flask on this
-machine, against which throughput is reported as a ratio (absolute numbers on a
-shared machine are noise; a ratio measured minutes apart is much less so).
+(loadtest.checks). The saturated loops (/healthz, /api/v1/me, answer saves) run in
+rounds, each beside a bare Flask hello (loadtest/hello.py) served by the same
+gunicorn settings: the ceiling of Flask plus gunicorn on this machine, against
+which throughput is reported as a ratio (absolute numbers on a shared machine are
+noise; a ratio measured side by side is much less so). `--baseline-root` serves
+another checkout too, its loops interleaved with this one's, for before/after.
 Results go to loadtest/results/ as JSON and a markdown table.
 """
 
@@ -36,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from flask import Flask
@@ -65,6 +68,7 @@ RUN_SLACK_SECONDS = 60
 # Upper bounds on the server's start-up (until /readyz answers) and on its shutdown.
 SERVER_READY_SECONDS = 60.0
 SERVER_STOP_SECONDS = 25.0
+HELLO_APP = "loadtest.hello:app"
 
 # The compressed steady test may be lengthened to fit the machine (Profile.steady_paced):
 # a short AnswerFlood measures the answer saves per second the server manages right now,
@@ -84,6 +88,9 @@ STEADY_MAX_STRETCH = 12
 
 # The targets of the issue (docs/performance.md explains each).
 SAVE_RATIO_TARGET = 0.5
+# Saturated throughput as a share of the bare Flask hello (loadtest/hello.py) served by
+# the same gunicorn settings, measured in the same round (issue #15).
+HELLO_RATIO_TARGETS = {"healthz": 0.8, "me": 0.5, "save answer": 0.3}
 SAVE_P99_TARGET_MS = 100
 START_P99_TARGET_MS = 1000
 REDIS_BYTES_TARGET = 4096
@@ -110,6 +117,9 @@ class Profile:
     steady_paced: bool = False
     flood_users: int = 40
     measure_seconds: float = 15.0
+    # Rounds of the saturated loops (hello, /healthz, /api/v1/me, saves; the baseline's
+    # too when one is served), one after the other in each round.
+    rounds: int = 3
     pollers: int = 5
 
     def scaled(self, factor: float) -> Profile:
@@ -143,6 +153,7 @@ PROFILES = {
         steady_paced=True,
         flood_users=5,
         measure_seconds=3.0,
+        rounds=1,
         pollers=2,
     ),
 }
@@ -196,6 +207,8 @@ class Bench:
         self.scenarios: list[Scenario] = []
         self.targets: list[Target] = []
         self.reference_rps: list[float] = []
+        # One row per saturated loop of `rounds` (see there).
+        self.round_rows: list[dict[str, Any]] = []
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -213,8 +226,10 @@ class Bench:
         seed_file: Path | None,
         run_seconds: float,
         *options: str,
+        host: str | None = None,
     ) -> dict[str, Any]:
-        """One headless locust run in its own process; returns its report."""
+        """One headless locust run in its own process (against `host`, the service by
+        default); returns its report."""
         report = self.workdir / f"report-{user_class}-{secrets.token_hex(3)}.json"
         log = self.workdir / f"locust-{user_class}.log"
         command = [
@@ -225,7 +240,7 @@ class Bench:
             str(LOCUSTFILE),
             "--headless",
             "--host",
-            self.url,
+            host or self.url,
             "--users",
             str(users),
             "--spawn-rate",
@@ -556,7 +571,114 @@ class Bench:
         """The mean of the reference runs just before and just after the saturated saves."""
         return sum(self.reference_rps) / len(self.reference_rps) if self.reference_rps else 0.0
 
-    def run_all(self, only: set[str] | None = None) -> None:
+    # --- rounds against the bare hello ------------------------------------------------
+
+    def flood(
+        self, label: str, user_class: str, request: str, host: str | None = None, **spec: Any
+    ) -> dict[str, Any]:
+        """One saturated closed loop of `user_class`; its scenario is named `label`.
+        `spec` (SeedSpec's fields) seeds fresh candidates for it, so every save of the
+        loop is a real write (a seq newer than any stored)."""
+        p = self.profile
+        path = None
+        run_seconds = p.measure_seconds + RUN_SLACK_SECONDS
+        if spec:
+            _seeded, path = self.seed(SeedSpec(candidates=p.flood_users, **spec))
+            run_seconds += self.login_seconds(p.flood_users)
+        began = time.monotonic()
+        report = self.locust(
+            user_class,
+            p.flood_users,
+            path,
+            run_seconds,
+            "--measure-seconds",
+            str(p.measure_seconds),
+            host=host,
+        )
+        result = self.scenario(label, p.flood_users, report, began)
+        result.saturated = [request]
+        measured = report["requests"].get(request, {})
+        if user_class == "AnswerFlood":
+            with self.app.app_context():
+                result.checks.append(checks.check_answers(report["acks"]))
+        else:
+            result.checks.append(
+                Check(
+                    "no errors",
+                    not measured.get("failures"),
+                    f"{measured.get('failures')} errors",
+                )
+            )
+        return measured
+
+    def rounds(self, hello_url: str, baseline_url: str | None = None) -> None:
+        """The saturated loops, each as a share of the bare hello measured around it.
+
+        Each round runs, one after the other: the hello (loadtest/hello.py under the
+        same gunicorn settings), then /healthz, /api/v1/me and answer saves of the
+        service, and (with `baseline_url`, another checkout served beside it) the same
+        three of the baseline, first in every other round; the hello runs again after
+        each of them. Each loop's ratio divides by the mean of the hellos just before
+        and just after it: a machine shared with other work changes its speed within
+        minutes, and this keeps each ratio to the half minute around its loop.
+        """
+        variants = [("service", self.url)]
+        if baseline_url:
+            variants.append(("baseline", baseline_url))
+        loops = [
+            ("healthz", "HealthzFlood", {}),
+            ("me", "SessionFlood", {"duration_seconds": 3600}),
+            ("save answer", "AnswerFlood", {"duration_seconds": 3600, "book": True}),
+        ]
+        for number in range(1, self.profile.rounds + 1):
+            before = self.hello(number, hello_url)
+            for variant, url in variants if number % 2 else variants[::-1]:
+                for request, user_class, spec in loops:
+                    measured = self.flood(
+                        f"round {number}: {variant} {request}", user_class, request, url, **spec
+                    )
+                    after = self.hello(number, hello_url)
+                    if variant == "service" and request == "healthz":
+                        self.reference_rps.append(float(measured.get("rps") or 0.0))
+                    self.round_rows.append(
+                        _round_row(number, variant, request, measured, (before + after) / 2)
+                    )
+                    before = after
+
+    def hello(self, number: int, hello_url: str) -> float:
+        """One saturated loop of the bare hello; its req/s."""
+        measured = self.flood(f"round {number}: hello", "HelloFlood", "hello", host=hello_url)
+        rps = float(measured.get("rps") or 0.0)
+        self.round_rows.append(_round_row(number, "hello", "hello", measured, rps))
+        return rps
+
+    def rounds_targets(self) -> None:
+        """The issue's targets: the service's saturated loops as shares of the hello
+        (the median over the rounds)."""
+        for request, goal in HELLO_RATIO_TARGETS.items():
+            ratios = [
+                row["ratio_to_hello"]
+                for row in self.round_rows
+                if row["variant"] == "service" and row["request"] == request
+            ]
+            if not ratios:
+                continue
+            ratio = median(ratios)
+            self.target(
+                f"{request}: share of the bare hello",
+                f">= {goal}",
+                f"{ratio:.2f} (median of {len(ratios)} rounds: "
+                + ", ".join(f"{r:.2f}" for r in ratios)
+                + ")",
+                ratio >= goal,
+            )
+
+    def run_all(
+        self,
+        only: set[str] | None = None,
+        hello_url: str | None = None,
+        baseline_url: str | None = None,
+    ) -> None:
         wanted = only or set(SCENARIOS)
         if "registration" in wanted:
             self.registration()
@@ -568,12 +690,31 @@ class Bench:
             steady = self.steady()
             if "results" in wanted:
                 self.results_feed(steady)
-        if "throughput" in wanted:
+        if "throughput" in wanted and hello_url:
+            self.rounds(hello_url, baseline_url)
+            self.rounds_targets()
+        elif "throughput" in wanted:
             self.reference()
             self.throughput()
             self.reference()
             self.throughput_target()
         self.answers_target()
+
+
+def _round_row(
+    number: int, variant: str, request: str, measured: dict[str, Any], hello_rps: float
+) -> dict[str, Any]:
+    rps = float(measured.get("rps") or 0.0)
+    return {
+        "round": number,
+        "variant": variant,
+        "request": request,
+        "rps": rps,
+        "p50": measured.get("p50"),
+        "p99": measured.get("p99"),
+        "failures": measured.get("failures"),
+        "ratio_to_hello": round(rps / hello_rps, 3) if hello_rps else 0.0,
+    }
 
 
 SCENARIOS = ("registration", "booking", "start", "steady", "results", "throughput")
@@ -620,16 +761,49 @@ def machine(app: Flask, workers: str, threads: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Urls:
+    service: str
+    hello: str | None = None
+    baseline: str | None = None
+
+
 @contextmanager
-def servers(env: dict[str, str], port: int, workdir: Path) -> Iterator[str]:
-    """gunicorn (the repository's config) and the finishing worker, stopped on the way out."""
+def servers(
+    env: dict[str, str],
+    port: int,
+    workdir: Path,
+    *,
+    hello: bool = False,
+    baseline_root: Path | None = None,
+) -> Iterator[Urls]:
+    """gunicorn (the repository's config) and the finishing worker, stopped on the way
+    out; with `hello`, also the bare hello (loadtest/hello.py) under the same gunicorn
+    settings; with `baseline_root`, also the service of that checkout (its own
+    gunicorn.conf.py, the same database and Redis)."""
     log = workdir / "server.log"
     server = Server.launch(env, port=port, log=log, ready_path="/readyz")
     worker = start_worker(env, log=log)  # boots while gunicorn does
+    extra: dict[str, Server] = {}
     try:
-        server.wait_ready(SERVER_READY_SECONDS)
-        yield server.url
+        if hello:
+            extra["hello"] = Server.launch(
+                env, log=workdir / "hello.log", ready_path="/", app=HELLO_APP
+            )
+        if baseline_root:
+            extra["baseline"] = Server.launch(
+                env, log=workdir / "baseline.log", ready_path="/readyz", root=baseline_root
+            )
+        for started in (server, *extra.values()):
+            started.wait_ready(SERVER_READY_SECONDS)
+        yield Urls(
+            server.url,
+            extra["hello"].url if "hello" in extra else None,
+            extra["baseline"].url if "baseline" in extra else None,
+        )
     finally:
+        for started in extra.values():
+            started.stop(seconds=SERVER_STOP_SECONDS)
         stop_process(worker, SERVER_STOP_SECONDS)
         server.stop(seconds=SERVER_STOP_SECONDS)
 
@@ -713,6 +887,7 @@ def markdown(results: dict[str, Any]) -> str:
         "req/s is a capacity only where the ratio is given (closed loop, no think time);",
         "elsewhere it is the load the scenario offered. Logins happen before each scenario's",
         "barrier and are not counted.",
+        *rounds_markdown(results.get("rounds") or []),
         "",
         "| target | goal | measured | met |",
         "|---|---|---|---|",
@@ -731,6 +906,41 @@ def markdown(results: dict[str, Any]) -> str:
     if errors:
         lines += ["", "First errors:", ""] + [f"- {name}: `{e}`" for name, e in errors[:20]]
     return "\n".join(lines) + "\n"
+
+
+def rounds_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """The saturated loops as shares of the bare hello of their round: one column per
+    round, then the median."""
+    if not rows:
+        return []
+    rounds = sorted({row["round"] for row in rows})
+    variants: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        by_round = variants.setdefault((row["variant"], row["request"]), {})
+        by_round[row["round"]] = dict(row)
+    hellos = {
+        n: median(r["rps"] for r in rows if r["variant"] == "hello" and r["round"] == n)
+        for n in rounds
+    }
+    for n, row in variants.get(("hello", "hello"), {}).items():
+        row["rps"] = hellos[n]  # several a round: the typical one
+    lines = [
+        "",
+        "Saturated loops as a share of the bare Flask hello (loadtest/hello.py, same gunicorn "
+        "settings), measured just before and just after each loop (req/s in brackets; for "
+        "the hello, a round's typical req/s):",
+        "",
+        "| variant | request | " + " | ".join(f"round {n}" for n in rounds) + " | median |",
+        "|---|---|" + "---:|" * (len(rounds) + 1),
+    ]
+    for (variant, request), by_round in variants.items():
+        cells = [
+            f"{row['ratio_to_hello']:.2f} ({row['rps']:.0f})" if (row := by_round.get(n)) else "-"
+            for n in rounds
+        ]
+        ratios = [r["ratio_to_hello"] for r in by_round.values()]
+        lines.append(f"| {variant} | {request} | {' | '.join(cells)} | {median(ratios):.2f} |")
+    return lines
 
 
 def write_results(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
@@ -755,6 +965,7 @@ def collect(bench: Bench, info: dict[str, Any], began: float, args: argparse.Nam
         "wall_seconds": round(time.monotonic() - began, 1),
         "load_average_at_end": os.getloadavg(),
         "reference_rps": bench.reference_ratio_base(),
+        "rounds": bench.round_rows,
         "scenarios": [s.to_json() for s in bench.scenarios],
         "targets": [asdict(t) for t in bench.targets],
         "passed": all(s.passed for s in bench.scenarios),
@@ -779,6 +990,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--steady-duration", type=int, default=0, help="the shortened test's duration in seconds"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="rounds of the saturated loops (default: profile's)"
+    )
+    parser.add_argument(
+        "--baseline-root",
+        type=Path,
+        default=None,
+        help="another checkout of the repository (e.g. `git archive HEAD` unpacked): its "
+        "service runs each round's saturated loops too, interleaved with this one's",
     )
     parser.add_argument("--workers", type=int, default=0, help="GUNICORN_WORKERS for this run")
     parser.add_argument("--threads", type=int, default=0, help="GUNICORN_THREADS for this run")
@@ -813,13 +1034,23 @@ def main(argv: list[str] | None = None) -> int:
     profile = PROFILES[args.profile].scaled(args.scale)
     if args.steady_duration:
         profile = replace(profile, steady_duration=args.steady_duration)
+    if args.rounds:
+        profile = replace(profile, rounds=args.rounds)
     began = time.monotonic()
     info = machine(app, env.get("GUNICORN_WORKERS", "2"), env.get("GUNICORN_THREADS", "4"))
     info["started_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with servers(env, args.port or free_port(), workdir) as url:
-        bench = Bench(app, url, workdir, profile)
+    only = set(args.only) if args.only else None
+    rounds = only is None or "throughput" in only
+    with servers(
+        env,
+        args.port or free_port(),
+        workdir,
+        hello=rounds,
+        baseline_root=args.baseline_root if rounds else None,
+    ) as urls:
+        bench = Bench(app, urls.service, workdir, profile)
         try:
-            bench.run_all(set(args.only) if args.only else None)
+            bench.run_all(only, hello_url=urls.hello, baseline_url=urls.baseline)
         finally:
             results = collect(bench, info, began, args)
             json_path, md_path = write_results(results, args.results_dir)

@@ -16,9 +16,10 @@ Scenarios (user classes):
 - SteadyCandidate: the whole test: start within `--start-window`, answer the 30
   questions at random intervals spread over the (shortened) test duration, change
   some answers, reload once, then submit or let the time run out.
-- AnswerFlood / SessionFlood / HealthzFlood: closed loops without think time, for
-  `--measure-seconds`: answer saves; GET /api/v1/me (a logged-in request doing nothing
-  else); and the trivial reference endpoint /healthz (the ceiling of Flask here).
+- AnswerFlood / SessionFlood / HealthzFlood / HelloFlood: closed loops without think
+  time, for `--measure-seconds`: answer saves; GET /api/v1/me (a logged-in request doing
+  nothing else); the trivial /healthz of the service; and a bare Flask hello
+  (loadtest/hello.py, the ceiling of Flask plus gunicorn here).
 - ResultsPoller: the recruitment system reading GET /api/v1/results page by page.
 
 Options (each also from the environment variable in brackets) are listed by
@@ -584,6 +585,16 @@ class HealthzFlood(ServiceUser):
         ends = time.monotonic() + self.run.options.measure_seconds
         while time.monotonic() < ends:
             self.call("GET", "/healthz", "healthz")
+
+
+class HelloFlood(ServiceUser):
+    """The ceiling: loadtest/hello.py (a bare Flask hello under the same gunicorn
+    settings), in the same closed loop."""
+
+    def scenario(self) -> None:
+        ends = time.monotonic() + self.run.options.measure_seconds
+        while time.monotonic() < ends:
+            self.call("GET", "/", "hello")
 
 
 class ResultsPoller(ServiceUser):

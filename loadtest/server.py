@@ -60,25 +60,31 @@ def gunicorn_command(
     workers: int | None = None,
     threads: int | None = None,
     options: Sequence[str] = (),
+    app: str = APP,
+    root: Path = ROOT,
 ) -> list[str]:
-    """gunicorn with the repository's config, bound to 127.0.0.1:`port`; `workers` and
-    `threads` override the config (else GUNICORN_WORKERS / GUNICORN_THREADS decide)."""
-    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]
+    """gunicorn with the config of `root` (the repository's) serving `app`, bound to
+    127.0.0.1:`port`; `workers` and `threads` override the config (else
+    GUNICORN_WORKERS / GUNICORN_THREADS decide)."""
+    command = [sys.executable, "-m", "gunicorn", "-c", str(root / GUNICORN_CONF.name)]
     command += ["--bind", f"127.0.0.1:{port}"]
     if workers is not None:
         command += ["--workers", str(workers)]
     if threads is not None:
         command += ["--threads", str(threads)]
-    return [*command, *options, APP]
+    return [*command, *options, app]
 
 
-def _popen(command: list[str], env: dict[str, str], log: Path | None) -> subprocess.Popen:
-    """Start `command` in the repository; its output goes to `log` (appended) or ours."""
+def _popen(
+    command: list[str], env: dict[str, str], log: Path | None, root: Path = ROOT
+) -> subprocess.Popen:
+    """Start `command` in `root` (the repository); its output goes to `log` (appended)
+    or ours."""
     if log is None:
-        return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (fixed arguments)
+        return subprocess.Popen(command, cwd=root, env=env)  # noqa: S603 (fixed arguments)
     with log.open("a") as out:
         return subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT
         )
 
 
@@ -115,15 +121,22 @@ class Server:
         port: int | None = None,
         log: Path | None = None,
         ready_path: str = "/healthz",
+        app: str = APP,
+        root: Path = ROOT,
     ) -> Self:
         """Start gunicorn with `env` as its whole environment; do not wait for it.
 
         `options` are more gunicorn options; `port` is a free one unless given; `log`
-        gets the server's output (appended), else it goes to ours.
+        gets the server's output (appended), else it goes to ours. `app` is the WSGI
+        application (the service by default; loadtest.hello:app for the reference),
+        imported in `root` with its gunicorn.conf.py (another checkout of the
+        repository serves the benchmark's baseline).
         """
         port = port or free_port()
-        command = gunicorn_command(port, workers=workers, threads=threads, options=options)
-        return cls(f"http://127.0.0.1:{port}", _popen(command, env, log), ready_path)
+        command = gunicorn_command(
+            port, workers=workers, threads=threads, options=options, app=app, root=root
+        )
+        return cls(f"http://127.0.0.1:{port}", _popen(command, env, log, root), ready_path)
 
     @classmethod
     def start(

@@ -20,9 +20,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_openapi3 import validate_request
 
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, responses
+from ..core.api import (
+    SESSION_AUTH,
+    MessageOut,
+    api_blueprint,
+    json_response,
+    responses,
+    validate_request,
+)
 from ..core.errors import ServiceError
 from ..core.extensions import csrf
 from . import credentials

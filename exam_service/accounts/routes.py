@@ -20,13 +20,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_openapi3 import validate_request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
 from ..core import uploads
-from ..core.api import SESSION_AUTH, ErrorOut, MessageOut, api_blueprint, json_response, responses
+from ..core.api import (
+    SESSION_AUTH,
+    ErrorOut,
+    MessageOut,
+    api_blueprint,
+    json_response,
+    responses,
+    validate_request,
+)
 from ..core.errors import NotFound, ServiceError, error_body
 from ..core.extensions import csrf, limiter
 from . import documents, profiles, service

@@ -22,6 +22,7 @@ from ..core.clock import utcnow
 from ..core.errors import Invalid, ServiceError
 from ..core.extensions import db
 from ..core.mail import mail_link, send_mail
+from .auth import forget_logins
 from .models import ActivationToken, ConsentRecord, LoginSession, MailedToken, Role, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
@@ -272,12 +273,16 @@ def start_login_session(user: User) -> str:
 
 
 def end_login_session(session_id: str | None) -> None:
+    """Log out: revoke this login session; its cached copy goes once this commits."""
     if session_id:
-        db.session.execute(
+        user_id = db.session.execute(
             db.update(LoginSession)
             .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
-        )
+            .returning(LoginSession.user_id)
+        ).scalar()
+        if user_id is not None:
+            forget_logins(user_id)
 
 
 def disable_user(user: User) -> None:
@@ -287,10 +292,13 @@ def disable_user(user: User) -> None:
 
 
 def end_logins(user_id: int, keep: str | None = None) -> None:
-    """Revoke every login session of a user, except `keep` (the one asking)."""
+    """Revoke every login session of a user, except `keep` (the one asking); the
+    cached logins (accounts.auth) go once this commits, so the next request of each
+    revoked login is refused."""
     query = db.update(LoginSession).where(
         LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
     )
     if keep:
         query = query.where(LoginSession.id != keep)
     db.session.execute(query.values(revoked_at=utcnow()))
+    forget_logins(user_id)

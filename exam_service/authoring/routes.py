@@ -10,13 +10,13 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_openapi3 import FileStorage, validate_request
+from flask_openapi3 import FileStorage
 from pydantic import BaseModel
 
 from question_bank import OPTION_LETTERS, Difficulty
 
 from ..accounts.auth import author_required
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses, validate_request
 from ..core.errors import Invalid, ServiceError
 from ..core.path_params import id_arg
 from . import images, service

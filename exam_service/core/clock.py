@@ -114,8 +114,3 @@ def show_page_in(zone: ZoneInfo) -> None:
     """This request's page is about one office's things (a public announcement, a
     candidate's result): its times and its footer use that office's `zone`."""
     g.time_zone = (request._get_current_object(), zone)
-
-
-# TODO(tz): remove after recruitment/exam switch (WIB-only, deprecated; exam/service.py).
-def format_wib(value: datetime | None, with_time: bool = True) -> str:
-    return format_local(value, WIB, with_time)

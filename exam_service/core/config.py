@@ -181,6 +181,12 @@ def _engine_options(database_url: str) -> dict:
         "pool_size": 10,
         "max_overflow": 10,
         "pool_timeout": 10,
-        # Below gunicorn's timeout, so a stuck statement becomes a clean 503.
-        "connect_args": {"options": "-c statement_timeout=20000", "connect_timeout": 5},
+        # Below gunicorn's timeout, so a stuck statement becomes a clean 503. A
+        # transaction left idle (its client gone without a word, e.g. a network cut
+        # between app and database) gives up its row locks after 10 s instead of
+        # holding them until TCP notices.
+        "connect_args": {
+            "options": "-c statement_timeout=20000 -c idle_in_transaction_session_timeout=10000",
+            "connect_timeout": 5,
+        },
     }

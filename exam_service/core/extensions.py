@@ -12,7 +12,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -44,8 +43,14 @@ class RedisExtension:
     retried. Every command and script of ours is safe to repeat.
     """
 
+    # A cache that the database can stand in for (the login cache, accounts.auth) asks
+    # through `quick_client`: a Redis that does not answer within this costs its
+    # request this long, not the 1 s of a command that has no stand-in.
+    QUICK_TIMEOUT_SECONDS = 0.2
+
     def __init__(self) -> None:
         self._client: redis.Redis | None = None
+        self._quick_client: redis.Redis | None = None
         self._embedded = None
         self.url: str = ""
 
@@ -62,6 +67,13 @@ class RedisExtension:
             health_check_interval=30,
             retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         )
+        self._quick_client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=self.QUICK_TIMEOUT_SECONDS,
+            socket_connect_timeout=self.QUICK_TIMEOUT_SECONDS,
+            health_check_interval=30,
+        )
         app.extensions["redis"] = self
 
     def _start_embedded(self, instance_path: Path) -> str:
@@ -74,8 +86,9 @@ class RedisExtension:
     def shutdown_embedded(self) -> None:
         """Stop the embedded server this process started (tests, `make run`)."""
         if self._embedded is not None:
-            if self._client is not None:
-                self._client.close()
+            for client in (self._client, self._quick_client):
+                if client is not None:
+                    client.close()
             self._embedded.shutdown()
             self._embedded = None
 
@@ -84,6 +97,13 @@ class RedisExtension:
         if self._client is None:
             raise RuntimeError("Redis is not initialised; call init_app first")
         return self._client
+
+    @property
+    def quick_client(self) -> redis.Redis:
+        """The same Redis with a short timeout and no retry, for what has a stand-in."""
+        if self._quick_client is None:
+            raise RuntimeError("Redis is not initialised; call init_app first")
+        return self._quick_client
 
     def limiter_storage_uri(self) -> str:
         if self.url.startswith("unix://"):
@@ -96,9 +116,33 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-talisman = Talisman()
 redis_store = RedisExtension()
+
+
+class RouteLimiter(Limiter):
+    """flask-limiter, checking the limits where they are declared: on their routes.
+
+    Every limit of the service is a `limit`/`shared_limit` decorator on a view, which
+    checks it when the view is called. flask-limiter also checks, before every
+    request, the default, application-wide and blueprint limits; the service has none
+    (neither here nor in its configuration), so that hook only found nothing to do, for
+    5-13 % of the CPU of every request (docs/performance.md). It is not installed; an
+    application-wide limit would need it back (a RuntimeError says so).
+    """
+
+    _APP_WIDE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+    def init_app(self, app: Flask) -> None:
+        declared = [name for name in self._APP_WIDE if app.config.get(name)]
+        if declared:
+            raise RuntimeError(f"{declared} need flask-limiter's before-request check")
+        super().init_app(app)
+        hooks = app.before_request_funcs.get(None, [])
+        if self._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
+            hooks.remove(self._check_request_limit)
+
+
 # Keys come from the socket peer address; behind a proxy, ProxyFix (configured
 # with the number of trusted hops) rewrites it, so a forged X-Forwarded-For
 # header never moves a limit.
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+limiter = RouteLimiter(key_func=get_remote_address, headers_enabled=True)

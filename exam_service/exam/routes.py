@@ -4,15 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie_session
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from question_bank import FaultyRule
 
 from ..accounts.auth import admin_required, candidate_required
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
+from ..core.api import (
+    SESSION_AUTH,
+    MessageOut,
+    api_blueprint,
+    json_response,
+    out,
+    responses,
+    validate_request,
+)
 from ..core.clock import utcnow
 from ..core.database import after_commit
 from ..core.errors import ServiceError
@@ -49,6 +65,9 @@ from .schemas import (
 )
 
 api = api_blueprint("exam_api", __name__, "exam")
+# [user id, attempt id] of the attempt the candidate last saved an answer to: the next
+# save skips looking it up (service.save_answer takes it as a hint, checked by the gate).
+ATTEMPT_IN_SESSION = "exam_attempt"
 pages = Blueprint("exam", __name__)
 
 
@@ -142,7 +161,14 @@ def _no_booking_text(message: str) -> str:
 @candidate_required
 @validate_request()
 def api_save_answer(path: AnswerPath, body: AnswerIn) -> Response:
-    saved = service.save_answer(current_user.id, path.position, body.choice, body.seq)
+    known = cookie_session.get(ATTEMPT_IN_SESSION)
+    # The signed session names the attempt only for the user it was found for.
+    hint = known[1] if known and known[0] == current_user.id else None
+    saved = service.save_answer(
+        current_user.id, path.position, body.choice, body.seq, attempt_id=hint
+    )
+    if saved.attempt_id != hint:
+        cookie_session[ATTEMPT_IN_SESSION] = [current_user.id, saved.attempt_id]
     after_commit(ANSWERS_SAVED.inc)  # counted once durable, as acknowledged
     now = utcnow()
     # Built field by field, not with out(): the hottest path of the service (7 us less).

@@ -6,9 +6,10 @@ The database is the source of truth. Every answer save passes two gates:
    passed deadline are confirmed by gate 2 before they are returned, since Redis
    may be behind the database (an extension it missed) and must never refuse
    what the database allows.
-2. The database: one conditional UPDATE of the attempt row (still in progress,
-   deadline + grace not passed) that also locks the row, then an upsert that
-   only overwrites an older seq. The finishing path takes the same row lock,
+2. The database: one conditional UPDATE of the attempt row (the user's, still in
+   progress, deadline + grace not passed) that also locks the row, then an upsert
+   that only overwrites an older seq; on PostgreSQL both are one statement
+   (`_SAVE_POSTGRESQL`). The finishing path takes the same row lock,
    so an answer is either committed before the attempt is finished (and then
    graded) or refused: never acknowledged and then left out of the grade.
 Redis learns about a saved answer only after the commit (`after_commit`), so
@@ -29,7 +30,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, bindparam, func, or_, text
+from sqlalchemy import BigInteger, TextClause, bindparam, func, or_, text
 from sqlalchemy.exc import IntegrityError
 
 from question_bank import (
@@ -43,7 +44,7 @@ from question_bank import (
 
 from ..authoring import bank
 from ..authoring.images import image_url
-from ..core.clock import format_wib, utcnow
+from ..core.clock import format_local, utcnow
 from ..core.database import UTCDateTime, after_commit
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.extensions import db
@@ -256,7 +257,7 @@ def _check_late_entry(booking: Booking, now: datetime) -> None:
         raise Conflict(
             _(
                 "Ujian hanya dapat dimulai sampai %(time)s. Hubungi panitia di kantor BPS.",
-                time=format_wib(closes_at),
+                time=format_local(closes_at, booking.session.activity.office.zone),
             ),
             code="late_entry_closed",
             extra={"late_entry_closes_at": closes_at.isoformat()},
@@ -380,13 +381,41 @@ class SavedAnswer:
     deadline: datetime
     # False when an answer with this or a newer seq was already stored (nothing changed).
     applied: bool
+    attempt_id: int
 
 
 def save_answer(
-    user_id: int, position: int, choice: str | None, seq: int, now: datetime | None = None
+    user_id: int,
+    position: int,
+    choice: str | None,
+    seq: int,
+    now: datetime | None = None,
+    *,
+    attempt_id: int | None = None,
 ) -> SavedAnswer:
+    """Save one answer of the candidate's attempt in progress.
+
+    `attempt_id` is the caller's knowledge of that attempt (the view keeps it in the
+    signed session): it saves the SELECT that finds it. It is only a hint: the
+    database's gate accepts it only as this user's attempt, open for answers; when it
+    is not, or Redis finds no such question in it, the attempt is looked up and the
+    save runs on that. SavedAnswer.attempt_id says which attempt it was.
+    """
     now = now or utcnow()
-    attempt_id = _attempt_id_for_answers(user_id)
+    if attempt_id is None:
+        return _save(_attempt_id_for_answers(user_id), user_id, position, choice, seq, now)
+    try:
+        return _save(attempt_id, user_id, position, choice, seq, now)
+    except (Conflict, Invalid, NotFound):
+        current = _attempt_id_for_answers(user_id)
+        if current == attempt_id:
+            raise
+        return _save(current, user_id, position, choice, seq, now)
+
+
+def _save(
+    attempt_id: int, user_id: int, position: int, choice: str | None, seq: int, now: datetime
+) -> SavedAnswer:
     shown = option_index(choice)
     grace_ms = int(_grace().total_seconds() * 1000)
     check = live.check_answer(attempt_id, position, shown, seq, live.to_ms(now), grace_ms)
@@ -403,11 +432,13 @@ def save_answer(
         # Redis only filters, and it may be behind the database (an extension whose
         # copy it missed): it never refuses what the database allows. Refusals are
         # rare, so the database confirms each one, and Redis is repaired if it was wrong.
-        return _store_answer(attempt_id, position, choice, seq, now, redis_refused=True)
+        return _store_answer(attempt_id, user_id, position, choice, seq, now, redis_refused=True)
     if check.verdict == "stale":
         assert check.stored_seq is not None
-        return SavedAnswer(position, check.stored_choice, check.stored_seq, deadline, False)
-    return _store_answer(attempt_id, position, choice, seq, now)
+        return SavedAnswer(
+            position, check.stored_choice, check.stored_seq, deadline, False, attempt_id
+        )
+    return _store_answer(attempt_id, user_id, position, choice, seq, now)
 
 
 def option_index(choice: str | None) -> int:
@@ -437,27 +468,94 @@ def _attempt_id_for_answers(user_id: int) -> int:
     return attempt_id
 
 
-# The hottest statement of the service, written once: SQLAlchemy does not cache the
-# compiled form of the dialects' INSERT ... ON CONFLICT constructs (sqlalchemy#10445),
-# and compiling it on every save cost a fifth of the save's CPU (docs/performance.md).
-# The same SQL runs on PostgreSQL and SQLite (3.35+). A write with a seq not greater
-# than the stored one changes nothing and returns no row.
-_UPSERT_ANSWER = (
-    text(
-        "INSERT INTO answers (attempt_id, position, choice, seq, saved_at)"
-        " VALUES (:attempt_id, :position, :choice, :seq, :now)"
-        " ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice,"
-        " seq = excluded.seq, saved_at = excluded.saved_at"
-        " WHERE answers.seq < excluded.seq"
-        " RETURNING seq"
-    )
-    .bindparams(bindparam("now", type_=UTCDateTime()), bindparam("seq", type_=BigInteger()))
-    .columns(seq=BigInteger())
+# The hottest statements of the service, written once as text: SQLAlchemy does not
+# cache the compiled form of the dialects' INSERT ... ON CONFLICT constructs
+# (sqlalchemy#10445), and building the gate UPDATE through the ORM on every save cost
+# a tenth of the save's CPU (docs/performance.md).
+#
+# Gate: the attempt row, locked until commit, is this user's and still open for answers
+# (status, deadline + grace). Upsert: a write with a seq not greater than the stored one
+# changes nothing. The attempt row is always locked before the answer row.
+_BIND_TYPES = {"now": UTCDateTime(), "cutoff": UTCDateTime(), "seq": BigInteger()}
+
+
+def _typed(sql: str, **columns: Any) -> TextClause:
+    """`sql` as a text() statement, its time and seq parameters and `columns` typed."""
+    binds = [bindparam(name, type_=t) for name, t in _BIND_TYPES.items() if f":{name}" in sql]
+    return text(sql).bindparams(*binds).columns(**columns)
+
+
+# PostgreSQL: gate and upsert in one statement (data-modifying CTEs), one round trip;
+# the answer is written only when the gate returned the attempt. A row with a NULL
+# `written` is a stale seq; no row, a closed gate.
+_SAVE_POSTGRESQL = _typed(
+    "WITH gate AS ("
+    "  UPDATE attempts SET last_saved_at = :now"
+    "  WHERE id = :attempt_id AND user_id = :user_id AND status = 'in_progress'"
+    "  AND deadline >= :cutoff"
+    "  RETURNING id, deadline"
+    "), written AS ("
+    "  INSERT INTO answers (attempt_id, position, choice, seq, saved_at)"
+    "  SELECT id, :position, :choice, :seq, :now FROM gate"
+    "  ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice,"
+    "  seq = excluded.seq, saved_at = excluded.saved_at"
+    "  WHERE answers.seq < excluded.seq"
+    "  RETURNING seq"
+    ") SELECT gate.deadline, (SELECT seq FROM written) AS written FROM gate",
+    deadline=UTCDateTime(),
+    written=BigInteger(),
 )
+# SQLite (the embedded back end) has no data-modifying CTEs: the same gate and upsert
+# as two statements of the same transaction.
+_GATE_SQLITE = _typed(
+    "UPDATE attempts SET last_saved_at = :now"
+    " WHERE id = :attempt_id AND user_id = :user_id AND status = 'in_progress'"
+    " AND deadline >= :cutoff"
+    " RETURNING deadline",
+    deadline=UTCDateTime(),
+)
+_UPSERT_SQLITE = _typed(
+    "INSERT INTO answers (attempt_id, position, choice, seq, saved_at)"
+    " VALUES (:attempt_id, :position, :choice, :seq, :now)"
+    " ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice,"
+    " seq = excluded.seq, saved_at = excluded.saved_at"
+    " WHERE answers.seq < excluded.seq"
+    " RETURNING seq",
+    seq=BigInteger(),
+)
+
+
+def _gate_and_upsert(
+    attempt_id: int, user_id: int, position: int, choice: str | None, seq: int, now: datetime
+) -> tuple[datetime, int | None] | None:
+    """Run the gate and the seq-guarded upsert: None when the gate is closed (not this
+    user's attempt in progress, or past deadline + grace), else the deadline and the
+    seq written (None when a newer or equal seq is stored)."""
+    values = {
+        "attempt_id": attempt_id,
+        "user_id": user_id,
+        "position": position,
+        "choice": choice,
+        "seq": seq,
+        "now": now,
+        "cutoff": now - _grace(),
+    }
+    # The session's connection, in the session's transaction (committed with it), run
+    # without the ORM's statement handling: a tenth of a save's CPU went there.
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_SAVE_POSTGRESQL, values).first()
+        return None if row is None else (row.deadline, row.written)
+    gate = connection.execute(_GATE_SQLITE, values).first()
+    if gate is None:
+        return None
+    written = connection.execute(_UPSERT_SQLITE, values).first()
+    return gate.deadline, written.seq if written else None
 
 
 def _store_answer(
     attempt_id: int,
+    user_id: int,
     position: int,
     choice: str | None,
     seq: int,
@@ -465,25 +563,13 @@ def _store_answer(
     *,
     redis_refused: bool = False,
 ) -> SavedAnswer:
-    # Gate 2: the attempt row, locked until commit, still open for answers.
-    gate = db.session.execute(
-        db.update(Attempt)
-        .where(
-            Attempt.id == attempt_id,
-            Attempt.status == AttemptStatus.IN_PROGRESS,
-            Attempt.deadline >= now - _grace(),
-        )
-        .values(last_saved_at=now)
-        .returning(Attempt.deadline)
-    ).first()
-    if gate is None:
-        attempt = db.session.get_one(Attempt, attempt_id)
+    result = _gate_and_upsert(attempt_id, user_id, position, choice, seq, now)
+    if result is None:
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is None or attempt.user_id != user_id:
+            raise NotFound(_("Belum ada ujian yang dimulai."), code="no_attempt")
         raise _finished_error() if attempt.status == AttemptStatus.FINISHED else _time_over_error()
-    written = db.session.execute(
-        _UPSERT_ANSWER,
-        {"attempt_id": attempt_id, "position": position, "choice": choice, "seq": seq, "now": now},
-    ).first()
-    deadline = gate.deadline
+    deadline, written = result
     if redis_refused:
         log.warning(
             "redis refused an answer the database allows; repairing its copy",
@@ -493,10 +579,10 @@ def _store_answer(
     if written is None:
         # A newer seq won meanwhile (a parallel request of the same candidate).
         stored = db.session.get_one(Answer, (attempt_id, position))
-        return SavedAnswer(position, stored.choice, stored.seq, deadline, False)
+        return SavedAnswer(position, stored.choice, stored.seq, deadline, False, attempt_id)
     deadline_ms = live.to_ms(deadline)
     after_commit(lambda: _record_quietly(attempt_id, position, seq, choice, deadline_ms))
-    return SavedAnswer(position, choice, seq, deadline, True)
+    return SavedAnswer(position, choice, seq, deadline, True, attempt_id)
 
 
 def _record_quietly(
@@ -740,7 +826,8 @@ def start_status(user_id: int, now: datetime | None = None) -> StartStatus:
         return StartStatus(refusal.code, refusal.message, _session_shown(user_id, now))
     if finished is not None and finished.booking_id == booking.id:
         return StartStatus("finished", _("Ujian Anda sudah selesai."), None, finished)
-    closes_at = format_wib(late_entry_closes_at(booking.session))
+    session = booking.session
+    closes_at = format_local(late_entry_closes_at(session), session.activity.office.zone)
     message = _(
         "Sesi ujian Anda sudah dimulai. Ujian dapat dimulai sampai %(time)s.", time=closes_at
     )

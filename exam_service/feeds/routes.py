@@ -7,10 +7,17 @@ from typing import Any
 from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
+from ..core.api import (
+    SESSION_AUTH,
+    MessageOut,
+    api_blueprint,
+    json_response,
+    out,
+    responses,
+    validate_request,
+)
 from ..core.errors import Invalid
 from ..core.path_params import ActivityPath, AttemptPath
 from ..selection.service import state_for_admin

@@ -14,13 +14,20 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_openapi3 import validate_request
 from pydantic import BaseModel, Field
 
 from question_bank import FaultyRule
 
 from ..accounts.auth import admin_required, author_required
-from ..core.api import SESSION_AUTH, OutModel, api_blueprint, json_response, out, responses
+from ..core.api import (
+    SESSION_AUTH,
+    OutModel,
+    api_blueprint,
+    json_response,
+    out,
+    responses,
+    validate_request,
+)
 from ..core.errors import ServiceError
 from ..core.formatting import number_text
 from ..core.path_params import RowId, id_arg

@@ -8,12 +8,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.models import Document
 from ..accounts.profiles import DOCUMENT_LABELS, EDUCATION_LABELS, missing_for_application
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses, validate_request
 from ..core.errors import ServiceError
 from ..core.path_params import ActivityPath, ApplicationPath
 from ..notifications.service import recent_notices

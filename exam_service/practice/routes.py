@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from ..accounts.auth import candidate_required
 from ..core.api import (
@@ -18,6 +17,7 @@ from ..core.api import (
     json_response,
     out,
     responses,
+    validate_request,
 )
 from ..core.clock import utcnow
 from ..core.formatting import decimal_text

@@ -10,14 +10,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 from pydantic import ValidationError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.documents import send_document
 from ..accounts.offices import office_zone
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses, validate_request
 from ..core.clock import to_local, utcnow
 from ..core.errors import Invalid
 from ..core.path_params import ActivityPath, ApplicationPath

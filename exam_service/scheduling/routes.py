@@ -12,12 +12,19 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required, role_required
 from ..accounts.models import Role
 from ..accounts.offices import office_zone
-from ..core.api import SESSION_AUTH, MessageOut, api_blueprint, json_response, out, responses
+from ..core.api import (
+    SESSION_AUTH,
+    MessageOut,
+    api_blueprint,
+    json_response,
+    out,
+    responses,
+    validate_request,
+)
 from ..core.clock import parse_local
 from ..core.errors import Conflict, Invalid, NotFound, ServiceError
 from ..core.path_params import ActivityPath, SessionPath

@@ -9,12 +9,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from ..accounts.auth import admin_required, candidate_required
 from ..accounts.offices import office_zone
 from ..authoring.bank import category_names
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, out, responses, validate_request
 from ..core.clock import parse_local, show_page_in, utcnow
 from ..core.errors import Invalid, ServiceError
 from ..core.formatting import decimal_text

@@ -11,11 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from ..accounts.auth import author_required
 from ..authoring.forms import DIFFICULTY_LABELS
-from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ..core.api import SESSION_AUTH, api_blueprint, json_response, responses, validate_request
 from ..core.errors import Invalid, ServiceError
 from ..core.path_params import ActivityPath
 from ..recruitment.schemas import BlueprintIn

@@ -7,12 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_openapi3 import validate_request
 
 from question_bank import FORMATS
 
 from ...accounts.auth import author_required
-from ...core.api import SESSION_AUTH, api_blueprint, json_response, responses
+from ...core.api import SESSION_AUTH, api_blueprint, json_response, responses, validate_request
 from ...core.errors import Invalid, ServiceError
 from ...core.uploads import read_limited
 from ..models import QuestionStatus
