@@ -485,42 +485,35 @@ def _typed(sql: str, **columns: Any) -> TextClause:
     return text(sql).bindparams(*binds).columns(**columns)
 
 
+# The gate and the upsert, each written once; each back end runs them its way below.
+_GATE = (
+    "UPDATE attempts SET last_saved_at = :now"
+    " WHERE id = :attempt_id AND user_id = :user_id AND status = 'in_progress'"
+    " AND deadline >= :cutoff"
+)
+_ON_CONFLICT = (
+    " ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice,"
+    " seq = excluded.seq, saved_at = excluded.saved_at"
+    " WHERE answers.seq < excluded.seq"
+    " RETURNING seq"
+)
+_ANSWER_COLUMNS = "INSERT INTO answers (attempt_id, position, choice, seq, saved_at)"
 # PostgreSQL: gate and upsert in one statement (data-modifying CTEs), one round trip;
 # the answer is written only when the gate returned the attempt. A row with a NULL
 # `written` is a stale seq; no row, a closed gate.
 _SAVE_POSTGRESQL = _typed(
-    "WITH gate AS ("
-    "  UPDATE attempts SET last_saved_at = :now"
-    "  WHERE id = :attempt_id AND user_id = :user_id AND status = 'in_progress'"
-    "  AND deadline >= :cutoff"
-    "  RETURNING id, deadline"
-    "), written AS ("
-    "  INSERT INTO answers (attempt_id, position, choice, seq, saved_at)"
-    "  SELECT id, :position, :choice, :seq, :now FROM gate"
-    "  ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice,"
-    "  seq = excluded.seq, saved_at = excluded.saved_at"
-    "  WHERE answers.seq < excluded.seq"
-    "  RETURNING seq"
-    ") SELECT gate.deadline, (SELECT seq FROM written) AS written FROM gate",
+    f"WITH gate AS ({_GATE} RETURNING id, deadline),"  # noqa: S608 (constants only)
+    f" written AS ({_ANSWER_COLUMNS} SELECT id, :position, :choice, :seq, :now FROM gate"
+    f"{_ON_CONFLICT})"
+    " SELECT gate.deadline, (SELECT seq FROM written) AS written FROM gate",
     deadline=UTCDateTime(),
     written=BigInteger(),
 )
 # SQLite (the embedded back end) has no data-modifying CTEs: the same gate and upsert
 # as two statements of the same transaction.
-_GATE_SQLITE = _typed(
-    "UPDATE attempts SET last_saved_at = :now"
-    " WHERE id = :attempt_id AND user_id = :user_id AND status = 'in_progress'"
-    " AND deadline >= :cutoff"
-    " RETURNING deadline",
-    deadline=UTCDateTime(),
-)
+_GATE_SQLITE = _typed(f"{_GATE} RETURNING deadline", deadline=UTCDateTime())
 _UPSERT_SQLITE = _typed(
-    "INSERT INTO answers (attempt_id, position, choice, seq, saved_at)"
-    " VALUES (:attempt_id, :position, :choice, :seq, :now)"
-    " ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice,"
-    " seq = excluded.seq, saved_at = excluded.saved_at"
-    " WHERE answers.seq < excluded.seq"
-    " RETURNING seq",
+    f"{_ANSWER_COLUMNS} VALUES (:attempt_id, :position, :choice, :seq, :now){_ON_CONFLICT}",
     seq=BigInteger(),
 )
 

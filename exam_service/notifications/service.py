@@ -95,30 +95,34 @@ def _on_decided(application: Application, **_kwargs: Any) -> None:
 
 
 def _on_time_extended(attempt: Attempt, seconds: int, **_kwargs: Any) -> None:
-    user = db.session.get_one(User, attempt.user_id)
-    minutes = max(1, round(seconds / 60))
+    minutes, deadline = _time_given(attempt, seconds)
     body = _(
         "Waktu ujian Anda ditambah %(minutes)d menit. Batas waktu baru: %(deadline)s. "
         "Halaman ujian yang sedang terbuka menyesuaikan sendiri; jawaban Anda tetap tersimpan.",
         minutes=minutes,
-        deadline=format_local(attempt.deadline, attempt.session.activity.office.zone),
+        deadline=deadline,
     )
-    notify(
-        user, "time_extended", _("Waktu ujian ditambah %(minutes)d menit", minutes=minutes), body
-    )
+    title = _("Waktu ujian ditambah %(minutes)d menit", minutes=minutes)
+    notify(db.session.get_one(User, attempt.user_id), "time_extended", title, body)
 
 
 def _on_reopened(attempt: Attempt, seconds: int, **_kwargs: Any) -> None:
-    user = db.session.get_one(User, attempt.user_id)
-    minutes = max(1, round(seconds / 60))
+    minutes, deadline = _time_given(attempt, seconds)
     body = _(
         "Panitia membuka kembali ujian Anda. Jawaban Anda yang tersimpan tetap ada; Anda "
         "mendapat kembali %(minutes)d menit, sampai %(deadline)s. Lanjutkan di %(link)s.",
         minutes=minutes,
-        deadline=format_local(attempt.deadline, attempt.session.activity.office.zone),
+        deadline=deadline,
         link=mail_link("exam.test_page"),
     )
-    notify(user, "attempt_reopened", _("Ujian Anda dibuka kembali"), body)
+    title = _("Ujian Anda dibuka kembali")
+    notify(db.session.get_one(User, attempt.user_id), "attempt_reopened", title, body)
+
+
+def _time_given(attempt: Attempt, seconds: int) -> tuple[int, str]:
+    """The minutes given to an attempt (at least 1) and its new deadline in its office's zone."""
+    zone = attempt.session.activity.office.zone
+    return max(1, round(seconds / 60)), format_local(attempt.deadline, zone)
 
 
 def _on_result_published(activity: Activity, data: dict[str, Any], **_kwargs: Any) -> None:

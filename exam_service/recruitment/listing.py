@@ -4,10 +4,12 @@ office's applications, bulk decisions and the export.
 An office handles hundreds to a few thousand applications. The list is built
 in two queries, never one per application:
 
-1. a light query of the whole filtered set (ids and the few columns the
-   computed rules need: the birth date for the age at submission, education,
-   NIK flags, and whether all documents are uploaded, counted in SQL), sorted
-   in SQL; the age and NIK-flag filters are applied to these light rows;
+1. a query of the whole filtered set (the application, profile, activity and
+   office rows, and whether all documents are uploaded, counted in SQL),
+   filtered and sorted in SQL where the columns are stored; the eligibility
+   rules (service.eligibility, the one home of them) run on each row, and the
+   filters and sorts on what they compute (age, domicile, hard rules, the
+   preferences) are applied to the resulting light rows;
 2. the full rows of the one page shown (or of a chunk, for the export).
 
 Bulk decisions go through `service.decide` one application at a time (each is
