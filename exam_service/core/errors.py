@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -167,3 +167,13 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(e: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, "internal_error", _("Terjadi kesalahan pada server."))
+
+    @app.errorhandler(DBAPIError)
+    def database_error(e: DBAPIError) -> Response:
+        """A connection the server ended (a restart, a transaction left idle past
+        `idle_in_transaction_session_timeout` on a machine too busy to go on with it) is
+        the database being unavailable to this request, whatever class the driver gives
+        the error: 503, and trying again is safe. Anything else is unexpected."""
+        if e.connection_invalidated:
+            return database_down(e)
+        return unexpected(e)

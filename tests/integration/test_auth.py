@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from exam_service.accounts import service
 from exam_service.accounts.models import ActivationToken, User
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db
+from tests.support.accounts import PASSWORD
 from tests.support.mail import body_text, only_mail
 
 LINK = re.compile(r"/activate/([A-Za-z0-9_\-]+)")
@@ -87,6 +89,26 @@ def test_login_does_not_reveal_existing_accounts(client, make_user):
     unknown = client.login("tidak-ada@uji.example", "salah-sandi-sekali")
     assert known.status_code == unknown.status_code == 401
     assert known.json == unknown.json
+
+
+def test_the_password_is_checked_without_holding_a_database_connection(
+    app, client, make_user, monkeypatch
+):
+    """argon2 takes long on a busy machine: no pooled connection (and no transaction,
+    which PostgreSQL would end after idle_in_transaction_session_timeout) waits on it."""
+    user = make_user()
+    held_while_hashing = []
+    real_verify = service.verify_password
+
+    def verify_and_count(password_hash, password):
+        held_while_hashing.append(db.engine.pool.checkedout())
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(service, "verify_password", verify_and_count)
+
+    assert client.login(user.email, PASSWORD).status_code == 200
+    assert client.login(user.email, "salah-sandi-sekali").status_code == 401
+    assert held_while_hashing == [0, 0]
 
 
 @pytest.mark.parametrize(
