@@ -24,6 +24,7 @@ from .authoring.routes import pages as authoring_pages
 from .authoring.transfer.routes import api as authoring_transfer_api
 from .authoring.transfer.routes import pages as authoring_transfer_pages
 from .core.clock import current_zone, format_local, utc_offset_minutes, zone_name
+from .core.database import session_has_work
 from .core.extensions import db, redis_store
 from .core.formatting import minutes_text, number_text, percent_text
 from .core.mail import linked
@@ -156,6 +157,8 @@ def _end_transaction(response: Response) -> Response:
     A response that reports success is sent only after the commit succeeded:
     if the commit fails, the error handler answers instead.
     """
+    if not session_has_work():
+        return response
     if response.status_code >= 400:
         db.session.rollback()
         return response

@@ -39,6 +39,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 _AFTER_COMMIT = "after_commit_callbacks"
 _AFTER_ROLLBACK = "after_rollback_callbacks"
+# Set while the session's transaction holds a database connection (see session_has_work).
+_CONNECTED = "connected"
 
 
 def committed(
@@ -71,10 +73,37 @@ def after_rollback(callback: Callable[[], None]) -> None:
     db.session.info.setdefault(_AFTER_ROLLBACK, []).append(callback)
 
 
+def session_has_work() -> bool:
+    """Whether this context's session has anything for a commit or a rollback to do.
+
+    A request that never used the database (a health check, a logged-in request whose
+    login came from the cache) has no session, or one whose transaction began without
+    ever taking a connection (merging the cached user begins one); committing it would
+    only run the session's empty flush. Objects changed but not yet flushed, and
+    callbacks waiting for the end of the transaction, count as work.
+    """
+    if not db.session.registry.has():
+        return False
+    session = db.session()
+    info = session.info
+    return (
+        _CONNECTED in info
+        or _AFTER_COMMIT in info
+        or _AFTER_ROLLBACK in info
+        or bool(session.new or session.deleted or session.dirty)
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _note_connection(session: Session, _transaction: Any, _connection: Connection) -> None:
+    session.info[_CONNECTED] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released; the real transaction goes on
+    session.info.pop(_CONNECTED, None)
     session.info.pop(_AFTER_ROLLBACK, None)
     for callback in session.info.pop(_AFTER_COMMIT, []):
         # The work is committed: a failed side effect (Redis down while its copy of a
@@ -92,6 +121,7 @@ def _run_after_commit(session: Session) -> None:
 def _run_after_rollback(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # only a savepoint was rolled back
+    session.info.pop(_CONNECTED, None)
     session.info.pop(_AFTER_COMMIT, None)
     for callback in session.info.pop(_AFTER_ROLLBACK, []):
         callback()

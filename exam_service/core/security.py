@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from flask import Flask, Response, abort, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import ServiceError
@@ -47,8 +49,30 @@ MAX_JSON_DEPTH = 64
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer made once per set of keys.
+
+    Flask makes a new URLSafeTimedSerializer for every request, a request without a
+    cookie included, and each one serialises `{}` to learn what its serializer returns:
+    5 % of GET /healthz (docs/performance.md). A serializer keeps nothing of a request,
+    so one made for the app's current keys serves them all; new keys make a new one.
+    """
+
+    def __init__(self) -> None:
+        self._signing: tuple[object, URLSafeTimedSerializer | None] = (None, None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made_for, serializer = self._signing
+        if made_for != keys:
+            serializer = super().get_signing_serializer(app)
+            self._signing = (keys, serializer)
+        return serializer
+
+
 def init_security(app: Flask) -> None:
     behind_tls = app.config["SESSION_COOKIE_SECURE"]
+    app.session_interface = SignedCookieSessions()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     hops = app.config["PROXY_FIX_HOPS"]
