@@ -41,6 +41,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+import psutil
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -94,6 +95,14 @@ HELLO_RATIO_TARGETS = {"healthz": 0.8, "me": 0.5, "save answer": 0.3}
 SAVE_P99_TARGET_MS = 100
 START_P99_TARGET_MS = 1000
 REDIS_BYTES_TARGET = 4096
+# The end-of-test burst: every attempt graded at most this long after deadline + grace.
+BURST_GRADED_SLACK_SECONDS = 5.0
+# The end-of-test burst submits this long before the earliest deadline (the locustfile's
+# DEADLINE_MARGIN_SECONDS): a submit sent in the window is on time.
+BURST_MARGIN_SECONDS = 3.0
+# Each gunicorn worker's resident memory after each scenario, against this bound: two
+# workers, the worker process, PostgreSQL and Redis share a 2 GiB VM with room to spare.
+WORKER_RSS_TARGET_MIB = 512
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,7 @@ class Profile:
     booking_seats: int = 125  # per session: 500 seats for 2,000 candidates
     # The start storm: candidates start within `start_window` seconds, then answer at the
     # pace of the real test (`real_test_duration`) for `real_pace_seconds`.
-    start_candidates: int = 1000
+    start_candidates: int = 2000
     start_window: float = 10.0
     real_test_duration: int = 3600
     real_pace_seconds: float = 120.0
@@ -115,6 +124,13 @@ class Profile:
     steady_candidates: int = 300
     steady_duration: int = 120
     steady_paced: bool = False
+    # The end of a test: `burst_candidates` start together, answer `burst_answers`
+    # questions, then all submit within `burst_window` seconds, just before the deadline
+    # of a `burst_test_seconds` test.
+    burst_candidates: int = 1000
+    burst_test_seconds: int = 90
+    burst_window: float = 5.0
+    burst_answers: int = 5
     flood_users: int = 40
     measure_seconds: float = 15.0
     # Rounds of the saturated loops (hello, /healthz, /api/v1/me, saves; the baseline's
@@ -133,6 +149,7 @@ class Profile:
             booking_seats=n(self.booking_seats),
             start_candidates=n(self.start_candidates),
             steady_candidates=n(self.steady_candidates),
+            burst_candidates=n(self.burst_candidates),
         )
 
 
@@ -151,6 +168,9 @@ PROFILES = {
         steady_duration=20,
         # CI machines are shared: a fixed 20 s test fits only a quiet one.
         steady_paced=True,
+        burst_candidates=20,
+        burst_test_seconds=30,
+        burst_answers=3,
         flood_users=5,
         measure_seconds=3.0,
         rounds=1,
@@ -199,11 +219,21 @@ class LocustFailed(RuntimeError):
 class Bench:
     """Runs the scenarios against a server at `url` whose back ends `app` shares."""
 
-    def __init__(self, app: Flask, url: str, workdir: Path, profile: Profile) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        url: str,
+        workdir: Path,
+        profile: Profile,
+        server_pid: int | None = None,
+    ) -> None:
         self.app = app
         self.url = url
         self.workdir = workdir
         self.profile = profile
+        # The gunicorn master of `url`: its workers' memory is read after each scenario.
+        self.server_pid = server_pid
+        self.memory: list[dict[str, Any]] = []
         self.scenarios: list[Scenario] = []
         self.targets: list[Target] = []
         self.reference_rps: list[float] = []
@@ -283,6 +313,8 @@ class Bench:
             errors=report["errors"],
         )
         self.scenarios.append(result)
+        if self.server_pid:
+            self.memory.append({"after": name, "worker_rss_mib": worker_rss_mib(self.server_pid)})
         return result
 
     def target(self, name: str, goal: str, measured: str, passed: bool) -> None:
@@ -390,6 +422,71 @@ class Bench:
             bool(save.get("count"))
             and not save.get("failures")
             and save.get("p99", 1e9) < SAVE_P99_TARGET_MS,
+        )
+
+    def submit_burst(self) -> None:
+        """The end of a test: every candidate submits in the same few seconds.
+
+        They start together after the barrier (within `start_window`), answer a few
+        questions, then all submit within `burst_window` seconds that end
+        BURST_MARGIN_SECONDS before the earliest deadline. Submits grade at once; every
+        attempt must be graded by its deadline + grace + BURST_GRADED_SLACK_SECONDS.
+        """
+        p = self.profile
+        window = 2.0
+        seeded, path = self.seed(
+            SeedSpec(
+                candidates=p.burst_candidates,
+                duration_seconds=p.burst_test_seconds,
+                starts_in_seconds=-5,
+                book=True,
+            )
+        )
+        submit_at = p.burst_test_seconds - BURST_MARGIN_SECONDS - p.burst_window
+        began = time.monotonic()
+        report = self.locust(
+            "SubmitBurst",
+            p.burst_candidates,
+            path,
+            self.login_seconds(p.burst_candidates) + p.burst_test_seconds,
+            "--start-window",
+            str(window),
+            "--submit-at",
+            str(submit_at),
+            "--burst-window",
+            str(p.burst_window),
+            "--burst-answers",
+            str(p.burst_answers),
+        )
+        result = self.scenario("end-of-test burst", p.burst_candidates, report, began)
+        result.settings = {"test_seconds": p.burst_test_seconds, "submit_at": submit_at}
+        grace = float(self.app.config["ANSWER_GRACE_SECONDS"])
+        with self.app.app_context():
+            result.checks.append(checks.check_started(seeded.session_ids, p.burst_candidates))
+            result.checks.append(checks.check_answers(report["acks"]))
+            result.checks.append(
+                checks.wait_until_graded(
+                    seeded.session_ids, timeout=grace + BURST_GRADED_SLACK_SECONDS + 60
+                )
+            )
+            # How soon is a target, not a check: a busy machine may miss it; a lost or
+            # twice-graded attempt is never right.
+            graded = checks.check_graded_in_time(
+                seeded.session_ids, grace, BURST_GRADED_SLACK_SECONDS
+            )
+        outcomes = report["outcomes"]
+        in_window = outcomes.get("submit_sent_in_window", 0)
+        submitted = outcomes.get("submitted", 0)
+        submit = report["requests"].get("submit", {})
+        self.target(
+            "end-of-test burst",
+            f"{p.burst_candidates} submits in the same {p.burst_window:g} s, all graded "
+            f"within deadline + grace + {BURST_GRADED_SLACK_SECONDS:g} s",
+            f"{submitted} submitted ({in_window} sent in the window), submit p99 "
+            f"{submit.get('p99', '-')} ms, {submit.get('failures', '-')} errors; {graded.detail}",
+            in_window == submitted == p.burst_candidates
+            and not submit.get("failures")
+            and graded.passed,
         )
 
     def steady(self) -> Seeded:
@@ -615,12 +712,13 @@ class Bench:
         """The saturated loops, each as a share of the bare hello measured around it.
 
         Each round runs, one after the other: the hello (loadtest/hello.py under the
-        same gunicorn settings), then /healthz, /api/v1/me and answer saves of the
-        service, and (with `baseline_url`, another checkout served beside it) the same
-        three of the baseline, first in every other round; the hello runs again after
-        each of them. Each loop's ratio divides by the mean of the hellos just before
-        and just after it: a machine shared with other work changes its speed within
-        minutes, and this keeps each ratio to the half minute around its loop.
+        same gunicorn settings), then /healthz, /api/v1/me, answer saves and the test
+        page's status poll of the service, and (with `baseline_url`, another checkout
+        served beside it) the same four of the baseline, first in every other round;
+        the hello runs again after each of them. Each loop's ratio divides by the mean
+        of the hellos just before and just after it: a machine shared with other work
+        changes its speed within minutes, and this keeps each ratio to the half minute
+        around its loop.
         """
         variants = [("service", self.url)]
         if baseline_url:
@@ -629,6 +727,7 @@ class Bench:
             ("healthz", "HealthzFlood", {}),
             ("me", "SessionFlood", {"duration_seconds": 3600}),
             ("save answer", "AnswerFlood", {"duration_seconds": 3600, "book": True}),
+            ("status", "StatusFlood", {"duration_seconds": 3600, "book": True}),
         ]
         for number in range(1, self.profile.rounds + 1):
             before = self.hello(number, hello_url)
@@ -686,6 +785,8 @@ class Bench:
             self.booking()
         if "start" in wanted:
             self.start_storm()
+        if "burst" in wanted:
+            self.submit_burst()
         if {"steady", "results"} & wanted:
             steady = self.steady()
             if "results" in wanted:
@@ -699,6 +800,22 @@ class Bench:
             self.reference()
             self.throughput_target()
         self.answers_target()
+        self.memory_target()
+
+    def memory_target(self) -> None:
+        """The gunicorn workers' resident memory, the largest seen after any scenario."""
+        if not self.memory:
+            return
+        largest = max(self.memory, key=lambda m: max(m["worker_rss_mib"], default=0))
+        peak = max(largest["worker_rss_mib"], default=0)
+        self.target(
+            "memory per gunicorn worker",
+            f"RSS < {WORKER_RSS_TARGET_MIB} MiB",
+            f"at most {peak:.0f} MiB (after {largest['after']}; "
+            + ", ".join(f"{mib:.0f}" for mib in largest["worker_rss_mib"])
+            + " MiB per worker)",
+            0 < peak < WORKER_RSS_TARGET_MIB,
+        )
 
 
 def _round_row(
@@ -717,10 +834,25 @@ def _round_row(
     }
 
 
-SCENARIOS = ("registration", "booking", "start", "steady", "results", "throughput")
+SCENARIOS = ("registration", "booking", "start", "burst", "steady", "results", "throughput")
 
 
 # --- the machine and its servers ----------------------------------------------------------
+
+
+def worker_rss_mib(master_pid: int) -> list[float]:
+    """The resident memory of each worker process of a gunicorn master, in MiB."""
+    try:
+        workers = psutil.Process(master_pid).children()
+    except psutil.NoSuchProcess:
+        return []
+    sizes = []
+    for worker in workers:
+        try:
+            sizes.append(worker.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            continue  # replaced meanwhile
+    return sizes
 
 
 def machine(app: Flask, workers: str, threads: str) -> dict[str, Any]:
@@ -766,6 +898,7 @@ class Urls:
     service: str
     hello: str | None = None
     baseline: str | None = None
+    service_pid: int | None = None
 
 
 @contextmanager
@@ -800,6 +933,7 @@ def servers(
             server.url,
             extra["hello"].url if "hello" in extra else None,
             extra["baseline"].url if "baseline" in extra else None,
+            server.process.pid,
         )
     finally:
         for started in extra.values():
@@ -965,6 +1099,7 @@ def collect(bench: Bench, info: dict[str, Any], began: float, args: argparse.Nam
         "wall_seconds": round(time.monotonic() - began, 1),
         "load_average_at_end": os.getloadavg(),
         "reference_rps": bench.reference_ratio_base(),
+        "memory": bench.memory,
         "rounds": bench.round_rows,
         "scenarios": [s.to_json() for s in bench.scenarios],
         "targets": [asdict(t) for t in bench.targets],
@@ -1048,7 +1183,7 @@ def main(argv: list[str] | None = None) -> int:
         hello=rounds,
         baseline_root=args.baseline_root if rounds else None,
     ) as urls:
-        bench = Bench(app, urls.service, workdir, profile)
+        bench = Bench(app, urls.service, workdir, profile, urls.service_pid)
         try:
             bench.run_all(only, hello_url=urls.hello, baseline_url=urls.baseline)
         finally:

@@ -6,6 +6,7 @@ whatever its speed. Call them inside an app context of the server's back ends.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -239,6 +240,27 @@ def wait_until_graded(session_ids: list[int], timeout: float) -> Check:
         f"({len(attempts) - len(timed_out)} submitted, {len(timed_out)} timed out, graded at "
         f"most {late:.1f} s after the deadline); time-outs not finished at their deadline: "
         f"{misdated}; graded more than once: {regraded}",
+    )
+
+
+def check_graded_in_time(session_ids: list[int], grace_seconds: float, slack: float) -> Check:
+    """Every attempt graded at most `grace_seconds + slack` after its deadline, in the
+    service's own clock (graded_at - deadline); a submitted one usually well before."""
+    attempts = [a for a in attempts_of(session_ids) if a.started_at is not None]
+    after = {
+        a.id: (a.graded_at - a.deadline).total_seconds()
+        for a in attempts
+        if a.graded_at and a.deadline
+    }
+    late = [a.id for a in attempts if after.get(a.id, math.inf) > grace_seconds + slack]
+    latest = max(after.values(), default=math.nan)
+    submitted = sum(a.finish_reason == "submitted" for a in attempts)
+    return Check(
+        f"every attempt graded by deadline + grace + {slack:g} s",
+        bool(attempts) and not late,
+        f"{len(after)}/{len(attempts)} graded ({submitted} submitted); the last graded "
+        f"{latest:+.1f} s from its deadline (limit +{grace_seconds + slack:g} s); "
+        f"late or ungraded: {late[:20]}",
     )
 
 

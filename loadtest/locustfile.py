@@ -16,10 +16,14 @@ Scenarios (user classes):
 - SteadyCandidate: the whole test: start within `--start-window`, answer the 30
   questions at random intervals spread over the (shortened) test duration, change
   some answers, reload once, then submit or let the time run out.
-- AnswerFlood / SessionFlood / HealthzFlood / HelloFlood: closed loops without think
-  time, for `--measure-seconds`: answer saves; GET /api/v1/me (a logged-in request doing
-  nothing else); the trivial /healthz of the service; and a bare Flask hello
-  (loadtest/hello.py, the ceiling of Flask plus gunicorn here).
+- SubmitBurst: the end of a test: start within `--start-window`, answer a few
+  questions, then everyone submits within the same `--burst-window` seconds,
+  `--submit-at` seconds after the barrier.
+- AnswerFlood / StatusFlood / SessionFlood / HealthzFlood / HelloFlood: closed loops
+  without think time, for `--measure-seconds`: answer saves; the test page's status
+  poll; GET /api/v1/me (a logged-in request doing nothing else); the trivial /healthz
+  of the service; and a bare Flask hello (loadtest/hello.py, the ceiling of Flask plus
+  gunicorn here).
 - ResultsPoller: the recruitment system reading GET /api/v1/results page by page.
 
 Options (each also from the environment variable in brackets) are listed by
@@ -130,6 +134,27 @@ def _options(parser: Any) -> None:
         env_var="LOADTEST_SUBMIT_SHARE",
         default=0.7,
         help="share of candidates who submit; the others let the time run out",
+    )
+    group.add_argument(
+        "--submit-at",
+        type=float,
+        env_var="LOADTEST_SUBMIT_AT",
+        default=60.0,
+        help="SubmitBurst: seconds after the barrier when the submits begin",
+    )
+    group.add_argument(
+        "--burst-window",
+        type=float,
+        env_var="LOADTEST_BURST_WINDOW",
+        default=5.0,
+        help="SubmitBurst: seconds over which every candidate submits",
+    )
+    group.add_argument(
+        "--burst-answers",
+        type=int,
+        env_var="LOADTEST_BURST_ANSWERS",
+        default=5,
+        help="SubmitBurst: questions each candidate answers before submitting",
     )
     group.add_argument(
         "--booking-retries",
@@ -415,6 +440,11 @@ class CandidateUser(ServiceUser):
             self.run.ack(self.attempt_id, body["position"], body["seq"], body["choice"])
             self.run.outcomes["answers_acknowledged"] += 1
 
+    def submit(self) -> None:
+        status, body = self.call("POST", f"{API}/me/attempt/submit", "submit")
+        if status == 200 and body and body.get("status") == "finished":
+            self.run.outcomes["submitted"] += 1
+
 
 class RegistrationBurst(ServiceUser):
     """Each user registers one new (invented) account, all at the same moment."""
@@ -549,10 +579,31 @@ class SteadyCandidate(CandidateUser):
         else:
             self.run.outcomes["reloaded"] += 1
 
-    def submit(self) -> None:
-        status, body = self.call("POST", f"{API}/me/attempt/submit", "submit")
-        if status == 200 and body and body.get("status") == "finished":
-            self.run.outcomes["submitted"] += 1
+
+class SubmitBurst(CandidateUser):
+    """The end of a test: a few answers, then every candidate submits in the same
+    `--burst-window` seconds, which begin `--submit-at` seconds after the barrier (the
+    bench puts that before every deadline)."""
+
+    def scenario(self) -> None:
+        options = self.run.options
+        opened = self.run.measure_started or time.time()
+        gevent.sleep(random.uniform(0, options.start_window))
+        if self.start_attempt() is None:
+            return
+        positions = random.sample(list(self.keys), k=min(options.burst_answers, len(self.keys)))
+        answered_by = opened + options.fill * options.submit_at
+        for step, position in enumerate(positions):
+            gap = max(0.0, answered_by - time.time()) / (len(positions) - step)
+            gevent.sleep(random.uniform(0.5, 1.5) * gap)
+            self.save(position, random.choice(self.keys[position]))
+        window = (opened + options.submit_at, opened + options.submit_at + options.burst_window)
+        gevent.sleep(max(0.0, random.uniform(*window) - time.time()))
+        # A candidate still answering when the window closed submits late: counted apart.
+        self.run.outcomes[
+            "submit_sent_in_window" if time.time() <= window[1] else "submit_sent_late"
+        ] += 1
+        self.submit()
 
 
 class AnswerFlood(CandidateUser):
@@ -567,6 +618,19 @@ class AnswerFlood(CandidateUser):
         while time.monotonic() < ends:
             position = random.choice(positions)
             self.save(position, random.choice(self.keys[position]))
+
+
+class StatusFlood(CandidateUser):
+    """The test page's poll (GET /me/attempt/status every 30 s during a test), in the same
+    loop: with every candidate of a session polling, the most frequent request of all."""
+
+    def prepare(self) -> bool:
+        return super().prepare() and self.start_attempt() is not None
+
+    def scenario(self) -> None:
+        ends = time.monotonic() + self.run.options.measure_seconds
+        while time.monotonic() < ends:
+            self.call("GET", f"{API}/me/attempt/status", "status")
 
 
 class SessionFlood(CandidateUser):

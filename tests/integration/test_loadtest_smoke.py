@@ -102,6 +102,21 @@ def test_start_storm_then_the_real_pace(bench: Bench) -> None:
     assert {t.name for t in bench.targets} == {"start storm", "answer save latency"}
 
 
+def test_end_of_test_burst(bench: Bench, finishing_worker: None) -> None:
+    bench.submit_burst()
+
+    assert_clean(bench)
+    outcomes = bench.scenarios[0].outcomes
+    assert outcomes["started"] == SMOKE.burst_candidates
+    assert outcomes["answers_acknowledged"] == SMOKE.burst_candidates * SMOKE.burst_answers
+    # Sent in the window or (on a busy machine) late, every submit was answered "finished".
+    assert outcomes["submitted"] == SMOKE.burst_candidates
+    assert outcomes.get("submit_sent_in_window", 0) + outcomes.get("submit_sent_late", 0) == (
+        SMOKE.burst_candidates
+    )
+    assert [t.name for t in bench.targets] == ["end-of-test burst"]
+
+
 def test_start_storm_alone(bench: Bench) -> None:
     candidates = 8
     seeded, path = bench.seed(SeedSpec(candidates=candidates, book=True))

@@ -78,7 +78,9 @@ def test_scaling_shrinks_the_crowds_but_keeps_the_scenario_shape():
 
     assert small.booking_candidates == 800
     assert small.booking_seats * small.booking_sessions == 200  # still four candidates a seat
-    assert small.start_candidates == 400
+    assert small.start_candidates == 800
+    assert small.burst_candidates == 400
+    assert small.burst_test_seconds == PROFILES["full"].burst_test_seconds
     assert small.steady_duration == PROFILES["full"].steady_duration
 
 
