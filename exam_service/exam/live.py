@@ -86,6 +86,17 @@ def load_state(
     )
 
 
+def status_and_deadline(attempt_id: int) -> tuple[str | None, int | None]:
+    """Redis's copy of an attempt's status and deadline (ms); (None, None) without one.
+
+    Asked through the quick client: whoever asks can ask the database instead.
+    """
+    status, deadline_ms = redis_store.quick_client.hmget(
+        state_key(attempt_id), "status", "deadline_ms"
+    )
+    return status, int(deadline_ms) if deadline_ms else None
+
+
 def set_deadline(attempt_id: int, deadline_ms: int, due_ms: int) -> None:
     """After an extension: the new deadline for saves, and the new due time for the worker."""
     client = redis_store.client

@@ -66,7 +66,8 @@ from .schemas import (
 
 api = api_blueprint("exam_api", __name__, "exam")
 # [user id, attempt id] of the attempt the candidate last saved an answer to: the next
-# save skips looking it up (service.save_answer takes it as a hint, checked by the gate).
+# save skips looking it up (service.save_answer takes it as a hint, checked by the gate),
+# and the status poll reads it from Redis.
 ATTEMPT_IN_SESSION = "exam_attempt"
 pages = Blueprint("exam", __name__)
 
@@ -107,8 +108,16 @@ def api_get_attempt() -> Response:
 @candidate_required
 def api_attempt_status() -> Response:
     """Can the test start now (the booked session, its window), or its deadline while under
-    way: the test page counts down with it and asks again every 30 s."""
-    return json_response(_status_out(service.start_status(current_user.id)))
+    way: the test page counts down with it and asks again every 30 s (then from Redis)."""
+    known = _attempt_in_session()
+    under_way = service.live_start_status(known) if known else None
+    return json_response(_status_out(under_way or service.start_status(current_user.id)))
+
+
+def _attempt_in_session() -> int | None:
+    """The attempt the signed session names, for the user it was found for only."""
+    known = cookie_session.get(ATTEMPT_IN_SESSION)
+    return known[1] if known and known[0] == current_user.id else None
 
 
 def _status_out(status: service.StartStatus) -> AttemptStatusOut:
@@ -161,9 +170,7 @@ def _no_booking_text(message: str) -> str:
 @candidate_required
 @validate_request()
 def api_save_answer(path: AnswerPath, body: AnswerIn) -> Response:
-    known = cookie_session.get(ATTEMPT_IN_SESSION)
-    # The signed session names the attempt only for the user it was found for.
-    hint = known[1] if known and known[0] == current_user.id else None
+    hint = _attempt_in_session()
     saved = service.save_answer(
         current_user.id, path.position, body.choice, body.seq, attempt_id=hint
     )

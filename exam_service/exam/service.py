@@ -25,9 +25,10 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, TextClause, bindparam, func, or_, text
@@ -804,7 +805,7 @@ def start_status(user_id: int, now: datetime | None = None) -> StartStatus:
     now = now or utcnow()
     attempt = _attempt_in_progress(user_id)
     if attempt is not None:
-        return StartStatus("in_progress", _("Ujian Anda sedang berlangsung."), None, attempt)
+        return _under_way(attempt)
     finished = db.session.scalar(
         db.select(Attempt)
         .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.FINISHED)
@@ -825,6 +826,31 @@ def start_status(user_id: int, now: datetime | None = None) -> StartStatus:
         "Sesi ujian Anda sudah dimulai. Ujian dapat dimulai sampai %(time)s.", time=closes_at
     )
     return StartStatus("open", message, booking.session)
+
+
+def live_start_status(attempt_id: int) -> StartStatus | None:
+    """`start_status` of an attempt under way, from Redis's copy alone; None when Redis
+    has it in no other state, has none or does not answer (ask `start_status` then).
+
+    The test page asks every 30 s, mostly to learn of extra time: with every candidate of
+    a session polling, it is the most frequent request of all. Redis's copy follows each
+    change of status and deadline once it is committed (an extension, a reopening, the
+    end), and the worker repairs a copy that missed one (`repair_live_deadlines`). The
+    caller vouches that the attempt is the user's (the signed session names it).
+    """
+    try:
+        status, deadline_ms = live.status_and_deadline(attempt_id)
+    except redis.RedisError:
+        return None
+    if status != AttemptStatus.IN_PROGRESS or deadline_ms is None:
+        return None
+    # What the answer shows of the attempt, and no more: never added to the session.
+    deadline = datetime.fromtimestamp(deadline_ms / 1000, UTC)
+    return _under_way(Attempt(id=attempt_id, status=AttemptStatus.IN_PROGRESS, deadline=deadline))
+
+
+def _under_way(attempt: Attempt) -> StartStatus:
+    return StartStatus("in_progress", _("Ujian Anda sedang berlangsung."), None, attempt)
 
 
 def _session_shown(user_id: int, now: datetime) -> TestSession | None:

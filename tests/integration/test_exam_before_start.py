@@ -9,16 +9,19 @@ tells the domains above) and the count of saved answers after the end.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 from flask import render_template
+from sqlalchemy import event
 
 from exam_service.accounts.models import Role
 from exam_service.core.clock import WIB, as_utc, format_local
 from exam_service.core.errors import Conflict
-from exam_service.core.extensions import db
-from exam_service.exam import service, signals
+from exam_service.core.extensions import db, redis_store
+from exam_service.exam import live, service, signals
 from exam_service.exam.models import Attempt, AttemptStatus, Extension
 from exam_service.recruitment.models import ApplicationStatus
 from exam_service.scheduling.models import TestSession
@@ -45,6 +48,11 @@ def session_row(app, session_id: int) -> TestSession:
 
 def iso(value: str) -> datetime:
     return as_utc(datetime.fromisoformat(value))
+
+
+def same_moment(one: str, other: str) -> bool:
+    """Redis keeps deadlines in whole milliseconds, the database in microseconds."""
+    return abs(iso(one) - iso(other)) < timedelta(milliseconds=1)
 
 
 # --- no booking: say so, and why ------------------------------------------------------------
@@ -275,15 +283,18 @@ def test_an_extension_moves_the_polled_deadline_and_sends_a_signal(
     assert recorded == [600]
 
 
+@pytest.mark.parametrize("answered", [False, True], ids=["from the database", "from redis"])
 def test_the_polled_deadline_follows_an_extension(
-    app, exam_activity, book_candidate, login, activity_admin
+    app, exam_activity, book_candidate, login, activity_admin, answered
 ):
     activity_id = exam_activity()
     booked = book_candidate(activity_id)
     client = login(booked.user)
     started = client.post("/api/v1/me/attempt").json
+    if answered:  # the signed session names the attempt: the poll reads Redis's copy
+        client.put("/api/v1/me/attempt/answers/1", json={"choice": "A", "seq": 1})
     before = status_of(client)
-    assert before["deadline"] == started["deadline"]
+    assert same_moment(before["deadline"], started["deadline"])
     admin = login(activity_admin(activity_id))
     admin.post(
         f"/api/v1/admin/attempts/{started['attempt_id']}/extensions",
@@ -295,6 +306,68 @@ def test_the_polled_deadline_follows_an_extension(
     with app.app_context():
         attempt = db.session.get_one(Attempt, started["attempt_id"])
         assert attempt.status == AttemptStatus.IN_PROGRESS
+
+
+# --- the poll of a test under way: from Redis ---------------------------------------------------
+
+
+@contextmanager
+def statements_counted(app) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs meanwhile."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_poll_of_a_test_under_way_needs_no_database(app, exam_activity, book_candidate, login):
+    """Once a save has named the attempt in the signed session, the 30-second poll is
+    answered from Redis's copy, with what the database would have said."""
+    booked = book_candidate(exam_activity())
+    client = login(booked.user)
+    started = client.post("/api/v1/me/attempt").json
+    client.put("/api/v1/me/attempt/answers/1", json={"choice": "A", "seq": 1})
+
+    with statements_counted(app) as statements:
+        polled = status_of(client)
+    from_database = status_of(login(booked.user))  # a new login: its session names nothing
+
+    assert statements == []
+    assert polled["state"] == from_database["state"] == "in_progress"
+    assert polled["attempt_id"] == from_database["attempt_id"] == started["attempt_id"]
+    assert from_database["deadline"] == started["deadline"]
+    assert same_moment(polled["deadline"], started["deadline"])
+    assert abs(polled["remaining_seconds"] - from_database["remaining_seconds"]) <= 1
+    ignored = {"deadline", "remaining_seconds", "server_time"}
+    assert {k: v for k, v in polled.items() if k not in ignored} == {
+        k: v for k, v in from_database.items() if k not in ignored
+    }
+
+
+def test_the_poll_asks_the_database_when_redis_has_no_test_under_way(
+    app, exam_activity, book_candidate, login
+):
+    booked = book_candidate(exam_activity())
+    client = login(booked.user)
+    started = client.post("/api/v1/me/attempt").json
+    client.put("/api/v1/me/attempt/answers/1", json={"choice": "A", "seq": 1})
+    with app.app_context():
+        redis_store.client.delete(live.state_key(started["attempt_id"]))
+    assert status_of(client)["state"] == "in_progress"
+
+    client.post("/api/v1/me/attempt/submit")
+    with statements_counted(app) as statements:
+        finished = status_of(client)
+    assert finished["state"] == "finished"
+    assert statements  # Redis says "finished": the database tells the rest
 
 
 # --- who may ask, and the page ------------------------------------------------------------------
