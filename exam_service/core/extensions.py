@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 from flask import Flask
@@ -14,6 +15,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -32,6 +34,13 @@ class Base(DeclarativeBase):
     )
 
 
+# REDIS_URL of a Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port...]`,
+# the form the rate limiter's storage (`limits`) reads too. Any reachable node will
+# do; several let a process start while one of them is down.
+CLUSTER_SCHEME = "redis+cluster"
+RedisClient = redis.Redis | RedisCluster
+
+
 class RedisExtension:
     """One Redis client per process.
 
@@ -41,6 +50,13 @@ class RedisExtension:
     of stuck workers. A command that meets a broken connection (Redis restarted, a
     connection reset on the way) is sent once more on a new one; a timeout is not
     retried. Every command and script of ours is safe to repeat.
+
+    A `redis+cluster://` URL gives redis-py's cluster client instead, which routes
+    each command to the node holding its key's slot and follows the cluster's
+    redirections and failovers. There one more try follows a broken connection or a
+    timeout alike (redis-py's cluster client retries both, after reloading the
+    slots), and the client learns the slots when it is made: a process starts only
+    while one of the listed nodes answers.
     """
 
     # A cache that the database can stand in for (the login cache, accounts.auth) asks
@@ -49,8 +65,8 @@ class RedisExtension:
     QUICK_TIMEOUT_SECONDS = 0.2
 
     def __init__(self) -> None:
-        self._client: redis.Redis | None = None
-        self._quick_client: redis.Redis | None = None
+        self._client: RedisClient | None = None
+        self._quick_client: RedisClient | None = None
         self._embedded = None
         self.url: str = ""
 
@@ -59,21 +75,25 @@ class RedisExtension:
         if url is None:
             url = self._start_embedded(Path(app.config["INSTANCE_PATH"]))
         self.url = url
-        self._client = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=1.0,
-            socket_connect_timeout=1.0,
-            health_check_interval=30,
-            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        )
-        self._quick_client = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=self.QUICK_TIMEOUT_SECONDS,
-            socket_connect_timeout=self.QUICK_TIMEOUT_SECONDS,
-            health_check_interval=30,
-        )
+        if urlsplit(url).scheme == CLUSTER_SCHEME:
+            self._client = _cluster_client(url, timeout=1.0, retries=1)
+            self._quick_client = _cluster_client(url, timeout=self.QUICK_TIMEOUT_SECONDS)
+        else:
+            self._client = redis.Redis.from_url(
+                url,
+                decode_responses=True,
+                socket_timeout=1.0,
+                socket_connect_timeout=1.0,
+                health_check_interval=30,
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            )
+            self._quick_client = redis.Redis.from_url(
+                url,
+                decode_responses=True,
+                socket_timeout=self.QUICK_TIMEOUT_SECONDS,
+                socket_connect_timeout=self.QUICK_TIMEOUT_SECONDS,
+                health_check_interval=30,
+            )
         app.extensions["redis"] = self
 
     def _start_embedded(self, instance_path: Path) -> str:
@@ -93,22 +113,44 @@ class RedisExtension:
             self._embedded = None
 
     @property
-    def client(self) -> redis.Redis:
+    def client(self) -> RedisClient:
         if self._client is None:
             raise RuntimeError("Redis is not initialised; call init_app first")
         return self._client
 
     @property
-    def quick_client(self) -> redis.Redis:
+    def quick_client(self) -> RedisClient:
         """The same Redis with a short timeout and no retry, for what has a stand-in."""
         if self._quick_client is None:
             raise RuntimeError("Redis is not initialised; call init_app first")
         return self._quick_client
 
     def limiter_storage_uri(self) -> str:
+        """The URL in the form `limits` reads (a `redis+cluster://` URL is one already)."""
         if self.url.startswith("unix://"):
             return "redis+unix://" + self.url.removeprefix("unix://")
         return self.url
+
+
+def _cluster_client(url: str, *, timeout: float, retries: int = 0) -> RedisCluster:
+    """redis-py's cluster client for `redis+cluster://[user:password@]host:port,...`:
+    the first node as a `redis://` URL (credentials and options with it), the others
+    as further startup nodes."""
+    parts = urlsplit(url)
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    first, *others = hosts.split(",")
+    netloc = f"{credentials}@{first}" if credentials else first
+    return RedisCluster.from_url(
+        parts._replace(scheme="redis", netloc=netloc).geturl(),
+        startup_nodes=[
+            ClusterNode(host, int(port))
+            for host, _, port in (location.strip().rpartition(":") for location in others)
+        ],
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), retries),
+    )
 
 
 db = SQLAlchemy(model_class=Base)
