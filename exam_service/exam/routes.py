@@ -65,9 +65,9 @@ from .schemas import (
 )
 
 api = api_blueprint("exam_api", __name__, "exam")
-# [user id, attempt id] of the attempt the candidate last saved an answer to: the next
-# save skips looking it up (service.save_answer takes it as a hint, checked by the gate),
-# and the status poll reads it from Redis.
+# [user id, attempt id] of the attempt the candidate started or last saved an answer to:
+# the next save skips looking it up (service.save_answer takes it as a hint, checked by
+# the gate), and the status poll reads it from Redis.
 ATTEMPT_IN_SESSION = "exam_attempt"
 pages = Blueprint("exam", __name__)
 
@@ -95,7 +95,10 @@ def _attempt_out(attempt: Attempt) -> AttemptOut:
 @candidate_required
 def api_start_attempt() -> Response:
     """Start the test of the session open now, or resume it (idempotent)."""
-    return json_response(_attempt_out(service.start(current_user.id)))
+    attempt = service.start(current_user.id)
+    if attempt.status == AttemptStatus.IN_PROGRESS and _attempt_in_session() != attempt.id:
+        cookie_session[ATTEMPT_IN_SESSION] = [current_user.id, attempt.id]
+    return json_response(_attempt_out(attempt))
 
 
 @api.get("/me/attempt", responses=responses(200, AttemptOut), security=SESSION_AUTH)
