@@ -22,7 +22,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-installed
 	$(BIN)/python -m exam_service.embedded
 
-## The whole test suite (back ends from DATABASE_URL / REDIS_URL, else embedded).
+## The whole test suite (back ends from DATABASE_URL / REDIS_URL, else embedded), on 4
+## processes (pytest-xdist; each has its own database and Redis, tests/support/workers.py).
+## PYTEST_ARGS replaces the default, e.g. one file alone: PYTEST_ARGS=tests/unit/test_config.py
+PYTEST_ARGS ?= -n 4
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -43,12 +43,12 @@ from typing import Any
 
 import psutil
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from . import checks
 from .checks import ANSWERS_CHECK, Check
-from .schema import recreate_schema
+from .schema import ensure_database, recreate_schema
 from .seed import Seeded, SeedSpec, seed
 from .server import ROOT, Server, free_port, start_worker, stop_process
 
@@ -940,23 +940,6 @@ def servers(
             started.stop(seconds=SERVER_STOP_SECONDS)
         stop_process(worker, SERVER_STOP_SECONDS)
         server.stop(seconds=SERVER_STOP_SECONDS)
-
-
-def ensure_database(url: str) -> None:
-    """Create the (PostgreSQL) database when it does not exist yet."""
-    parsed = make_url(url)
-    if not parsed.get_backend_name().startswith("postgresql"):
-        return
-    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            ).first()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        engine.dispose()
 
 
 def reset_backends(app: Flask) -> None:

@@ -60,7 +60,6 @@ from .bench import (
     Bench,
     Scenario,
     _guard,
-    ensure_database,
     machine,
     reset_backends,
     server_env,
@@ -68,6 +67,7 @@ from .bench import (
 from .checks import Check
 from .cpu import CpuRecorder, Proc, descendants
 from .redis_cluster import LocalCluster
+from .schema import ensure_database
 from .server import Server, free_port, start_worker, stop_process
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/sc_bench"

@@ -10,10 +10,30 @@ from __future__ import annotations
 import time
 
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from exam_service.core.extensions import db
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names when it does not exist yet (through the
+    server's maintenance database `postgres`); other back ends need nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            ).first()
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(parsed.database)
+                conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        engine.dispose()
 
 
 def drop_schema() -> None:

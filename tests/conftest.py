@@ -17,9 +17,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from .support.workers import isolate_worker
+
 _TMP = Path(tempfile.mkdtemp(prefix="exam-tests-"))
-# Set before the app is imported anywhere, so the instance folder is ours.
-os.environ.setdefault("EXAM_INSTANCE_PATH", str(_TMP / "instance"))
+# Set before the app is imported anywhere, so the instance folder is this process's own
+# (an xdist worker inherits the variable from the process that started it: replaced).
+os.environ["EXAM_INSTANCE_PATH"] = str(_TMP / "instance")
+isolate_worker()
 
 from exam_service import create_app  # noqa: E402
 from exam_service.core.extensions import db, redis_store  # noqa: E402
@@ -65,6 +69,10 @@ def app(test_config: dict) -> Iterator[Flask]:
         recreate_schema()  # start from an empty database (the CI database is reused)
     yield app
     redis_store.shutdown_embedded()
+
+
+def pytest_unconfigure() -> None:
+    """Remove this process's temporary folder (xdist's controller makes one too)."""
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
