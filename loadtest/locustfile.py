@@ -63,8 +63,8 @@ REGISTRATION_DOMAIN = "loadtest.example"
 # Answers stop this long before the server's deadline, so none arrives late.
 DEADLINE_MARGIN_SECONDS = 3.0
 MAX_ERRORS_KEPT = 20
-# A login that got no answer (status 0: the 30 s network timeout, a broken connection) or
-# a 502-504 is tried again, as a person would, at most this many times in all. On a busy
+# A login or start that got no answer (status 0: the 30 s network timeout, a broken
+# connection) or a 502-504 is tried again, as a person would, at most this many times. On a busy
 # machine (load average 19 on two cores) argon2 logins queued up to 34 s in the server.
 LOGIN_TRIES = 3
 NO_ANSWER_STATUSES = (0, 502, 503, 504)
@@ -417,7 +417,13 @@ class CandidateUser(ServiceUser):
         return True
 
     def start_attempt(self) -> dict[str, Any] | None:
-        status, body = self.call("POST", f"{API}/me/attempt", "start attempt")
+        """Start (or resume: the request is idempotent); one that got no answer is sent
+        again, as the page's "Coba lagi" does."""
+        for tries in range(1, LOGIN_TRIES + 1):
+            status, body = self.call("POST", f"{API}/me/attempt", "start attempt")
+            if status not in NO_ANSWER_STATUSES or tries == LOGIN_TRIES:
+                break
+            self.run.outcomes["start_retried"] += 1
         if status != 200 or not body or body.get("status") != "in_progress":
             self.run.outcomes["start_failed"] += 1
             return None
