@@ -9,13 +9,10 @@ tells the domains above) and the count of saved answers after the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 from flask import render_template
-from sqlalchemy import event
 
 from exam_service.accounts.models import Role
 from exam_service.core.clock import WIB, as_utc, format_local
@@ -27,6 +24,7 @@ from exam_service.recruitment.models import ApplicationStatus
 from exam_service.scheduling.models import TestSession
 from tests.integration.test_exam_no_key_leak import scan_text
 from tests.support.factories import build_application, build_test_session
+from tests.support.queries import statements_sent
 
 STATUS = "/api/v1/me/attempt/status"
 
@@ -311,23 +309,6 @@ def test_the_polled_deadline_follows_an_extension(
 # --- the poll of a test under way: from Redis ---------------------------------------------------
 
 
-@contextmanager
-def statements_counted(app) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs meanwhile."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_the_poll_of_a_test_under_way_needs_no_database(app, exam_activity, book_candidate, login):
     """Once a save has named the attempt in the signed session, the 30-second poll is
     answered from Redis's copy, with what the database would have said."""
@@ -336,7 +317,7 @@ def test_the_poll_of_a_test_under_way_needs_no_database(app, exam_activity, book
     started = client.post("/api/v1/me/attempt").json
     client.put("/api/v1/me/attempt/answers/1", json={"choice": "A", "seq": 1})
 
-    with statements_counted(app) as statements:
+    with statements_sent(app) as statements:
         polled = status_of(client)
     from_database = status_of(login(booked.user))  # a new login: its session names nothing
 
@@ -364,7 +345,7 @@ def test_the_poll_asks_the_database_when_redis_has_no_test_under_way(
     assert status_of(client)["state"] == "in_progress"
 
     client.post("/api/v1/me/attempt/submit")
-    with statements_counted(app) as statements:
+    with statements_sent(app) as statements:
         finished = status_of(client)
     assert finished["state"] == "finished"
     assert statements  # Redis says "finished": the database tells the rest

@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from exam_service.accounts.models import Role
 from exam_service.core.clock import utcnow
@@ -23,6 +22,7 @@ from tests.support.factories import (
     build_user,
 )
 from tests.support.funnel import EXPECTED, seed_activity
+from tests.support.queries import statements_sent
 
 
 @pytest.fixture
@@ -134,21 +134,12 @@ def test_an_activity_without_anything_yet(app, login, activity_admin, exam_activ
 
 
 def _statements(app, admin, activity_id: int) -> int:
-    seen: list[str] = []
-
-    def count(*_args) -> None:
-        seen.append("x")
-
     with app.app_context():
-        engine = db.engine
         admin = db.session.merge(admin)
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with statements_sent(app) as sent:
             funnel.activity_funnel(admin, activity_id)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         db.session.remove()
-    return len(seen)
+    return len(sent)
 
 
 def test_the_number_of_queries_does_not_grow_with_the_applications(app, seeded):

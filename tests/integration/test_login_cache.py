@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event
 
 from exam_service.accounts import auth
 from exam_service.accounts.models import User
@@ -18,25 +15,9 @@ from exam_service.accounts.service import disable_user
 from exam_service.core.clock import utcnow
 from exam_service.core.extensions import db, redis_store
 from tests.support.accounts import PASSWORD
+from tests.support.queries import statements_sent
 
 NEW_PASSWORD = "sandi-baru-yang-panjang"
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the app sends while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def cached_logins(app: Flask, user_id: int) -> dict[str, str]:
@@ -50,7 +31,7 @@ def test_a_cached_login_costs_no_select(app, make_user, login):
     assert client.get("/api/v1/me").status_code == 200  # read from the database, cached
     assert len(cached_logins(app, user.id)) == 1
 
-    with statements(app) as sent:
+    with statements_sent(app) as sent:
         me = client.get("/api/v1/me")
 
     assert me.status_code == 200

@@ -24,6 +24,7 @@ from tests.support.factories import (
     build_profile,
     build_user,
 )
+from tests.support.queries import statements_sent
 from tests.support.recruitment import add_booking
 
 MASKED = re.compile(r"^\d{4}\*{8}\d{4}$")
@@ -330,26 +331,14 @@ def test_filters_sort_paging_and_search(app, office500, login):
 
 def test_the_list_takes_a_fixed_number_of_queries(app, office500, login):
     """No query per application: a page of 50 costs the same as a page of 20."""
-    from sqlalchemy import event
-
     admin = login(office500.admin)
     listed(admin, "?page=1")  # the login is cached by the first request (accounts.auth)
-    statements: list[str] = []
-
-    def count(*_args, **_kwargs) -> None:
-        statements.append("x")
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(app) as statements:
         listed(admin, "?page=1")
         full_page = len(statements)
         statements.clear()
         listed(admin, "?page=11")
         short_page = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert full_page == short_page
     assert full_page < 15
 
