@@ -8,7 +8,7 @@ lost an attempt's keys, `load_state` rebuilds them from the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..core.extensions import redis_store
@@ -32,6 +32,11 @@ def answers_key(attempt_id: int) -> str:
 
 def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    """A moment Redis keeps in milliseconds, as an aware UTC datetime."""
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 scripts = LuaScripts(__package__)

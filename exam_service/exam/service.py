@@ -25,7 +25,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -423,7 +423,7 @@ def _save(
     if check.verdict == "missing":
         rebuild_live_state(attempt_id)
         check = live.check_answer(attempt_id, position, shown, seq, live.to_ms(now), grace_ms)
-    deadline = datetime.fromtimestamp(check.deadline_ms / 1000, tz=now.tzinfo)
+    deadline = live.from_ms(check.deadline_ms)
     if check.verdict == "invalid":
         raise Invalid(
             _("Nomor soal atau pilihan jawaban tidak ada."),
@@ -845,7 +845,7 @@ def live_start_status(attempt_id: int) -> StartStatus | None:
     if status != AttemptStatus.IN_PROGRESS or deadline_ms is None:
         return None
     # What the answer shows of the attempt, and no more: never added to the session.
-    deadline = datetime.fromtimestamp(deadline_ms / 1000, UTC)
+    deadline = live.from_ms(deadline_ms)
     return _under_way(Attempt(id=attempt_id, status=AttemptStatus.IN_PROGRESS, deadline=deadline))
 
 
